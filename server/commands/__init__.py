@@ -1,0 +1,1 @@
+"""One module per `flux` command; each has `register(subparsers, add_database_option)`."""

@@ -1,0 +1,115 @@
+"""The read model in SQL: collections that reducers read inside the dispatch
+transaction, and applying their changesets with SQLAlchemy Core.
+
+Everything here is synchronous and runs on the transaction's connection
+(through `AsyncConnection.run_sync`), so a reducer's `get(id)` sees the
+writes of the earlier events of the same dispatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from server.errors import ChangesetConflict, ChangesetError, ConfigurationError
+from server.types import Changeset, Operation, Row
+from shared_reducers.collection import Collection
+
+OPERATIONS = ("insert", "update", "remove")
+
+
+class SqlCollection(Collection):
+    def __init__(self, name: str, table: Table, conn: Connection) -> None:
+        super().__init__(name)
+        self.table = table
+        self.conn = conn
+
+    def get(self, id: str) -> Row | None:
+        row = self.conn.execute(select(self.table).where(self.table.c.id == id)).first()
+        return dict(row._mapping) if row is not None else None
+
+
+class SqlView:
+    """The read model as a root reducer sees it during one transaction."""
+
+    def __init__(self, conn: Connection, tables: Mapping[str, Table]) -> None:
+        self.conn = conn
+        self.tables = tables
+        self._collections: dict[str, SqlCollection] = {}
+
+    def collection(self, name: str) -> SqlCollection:
+        if name not in self._collections:
+            if name not in self.tables:
+                raise ConfigurationError(
+                    f"There is no read-model table {name!r}; the tables are {sorted(self.tables)}."
+                )
+            self._collections[name] = SqlCollection(name, self.tables[name], self.conn)
+        return self._collections[name]
+
+
+def check_changeset(changeset: Any, tables: Mapping[str, Table], event_type: str) -> Changeset:
+    """Reject anything that is not a list of well-formed operations on known tables."""
+    where = f"The reducer's changeset for {event_type!r}"
+    if not isinstance(changeset, list):
+        raise ChangesetError(
+            f"{where} must be a list of operations; got {type(changeset).__name__}."
+        )
+    for index, op in enumerate(changeset):
+        if not isinstance(op, Mapping):
+            raise ChangesetError(f"{where}: operation {index} must be a dict; got {op!r}.")
+        if op.get("op") not in OPERATIONS:
+            raise ChangesetError(
+                f"{where}: operation {index} has op {op.get('op')!r}; expected one of {OPERATIONS}."
+            )
+        table = tables.get(op.get("collection"))  # type: ignore[arg-type]
+        if table is None:
+            raise ChangesetError(
+                f"{where}: operation {index} names collection {op.get('collection')!r}; "
+                f"the tables are {sorted(tables)}."
+            )
+        if not isinstance(op.get("id"), str):
+            raise ChangesetError(
+                f"{where}: operation {index} needs a string id; got {op.get('id')!r}."
+            )
+        if op["op"] != "remove":
+            values = op.get("values")
+            if not isinstance(values, Mapping):
+                raise ChangesetError(f"{where}: operation {index} needs values as a dict.")
+            unknown = sorted(set(values) - set(table.c.keys()))
+            if unknown:
+                raise ChangesetError(
+                    f"{where}: operation {index} sets {unknown} which table {table.name!r} "
+                    f"does not have; its columns are {list(table.c.keys())}."
+                )
+    return changeset
+
+
+def apply_operation(conn: Connection, tables: Mapping[str, Table], op: Operation) -> None:
+    table = tables[op["collection"]]
+    kind, id = op["op"], op["id"]
+    if kind == "insert":
+        try:
+            conn.execute(insert(table).values(**op["values"]))
+        except IntegrityError as error:
+            raise ChangesetConflict(
+                f"A row with id {id} already exists in {op['collection']} "
+                f"(or another constraint failed)."
+            ) from error
+        return
+    if kind == "update":
+        values = {k: v for k, v in op["values"].items() if k != "id"}
+        statement = update(table).where(table.c.id == id)
+        result = conn.execute(statement.values(**values) if values else statement.values(id=id))
+    else:
+        result = conn.execute(delete(table).where(table.c.id == id))
+    if result.rowcount == 0:
+        verb = "update" if kind == "update" else "remove"
+        raise ChangesetConflict(f"There is no row {id} in {op['collection']} to {verb}.")
+
+
+def apply_changeset(conn: Connection, tables: Mapping[str, Table], changeset: Changeset) -> None:
+    for op in changeset:
+        apply_operation(conn, tables, op)

@@ -1,0 +1,200 @@
+"""The store: dispatch events, subscribe to what was committed.
+
+    store = create_store(combine_reducers({"notes": notes_reducer}), database)
+    unsubscribe = store.subscribe(print)
+    await store.dispatch({"type": "noteAdded", "payload": {...}})
+
+One dispatch (one event or a list) is one database transaction: every event
+is checked first, then each event's reducer reads the read model and returns
+a changeset, the changeset is applied, and the event is appended to the log
+with the next seq.  Listeners hear about it after the commit, in seq order.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from server import eventlog
+from server.database import Database, connect
+from server.errors import (
+    ChangesetConflict,
+    ChangesetError,
+    ConfigurationError,
+    EventRejected,
+    InvalidEvent,
+    StoreError,
+    StoreUnavailable,
+)
+from server.events import check_events, format_timestamp, new_event_id, now_timestamp
+from server.middleware import Enhancer, apply_middleware, compose
+from server.sql_collection import SqlView, apply_changeset, check_changeset
+from server.types import Dispatch, Event, Listener, RootReducer
+from shared_reducers.combine import combine_reducers
+from shared_reducers.memory import MemoryDatabase, empty_state
+
+__all__ = [
+    "ChangesetConflict",
+    "ChangesetError",
+    "ConfigurationError",
+    "Database",
+    "EventRejected",
+    "InvalidEvent",
+    "Store",
+    "StoreError",
+    "StoreUnavailable",
+    "apply_middleware",
+    "combine_reducers",
+    "compose",
+    "connect",
+    "create_store",
+    "format_timestamp",
+]
+
+log = logging.getLogger("flux.store")
+PROBE_TYPE = "@@flux/PROBE_UNKNOWN_EVENT"
+
+
+class _Core:
+    """State shared by a store and its middleware-wrapped copies."""
+
+    def __init__(self, reducer: RootReducer, database: Database) -> None:
+        self.reducer = reducer
+        self.database = database
+        self.listeners: list[_ListenerSlot] = []
+
+
+class Store:
+    """dispatch, subscribe, get_database: a small object, as in Redux."""
+
+    def __init__(self, core: _Core, dispatch: Dispatch | None = None) -> None:
+        self._core = core
+        self.dispatch: Dispatch = dispatch or self._dispatch
+
+    def with_dispatch(self, dispatch: Dispatch) -> Store:
+        """The same store with another dispatch (what apply_middleware returns)."""
+        return Store(self._core, dispatch)
+
+    def get_database(self) -> Database:
+        return self._core.database
+
+    @property
+    def reducer(self) -> RootReducer:
+        return self._core.reducer
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(events)` after every committed dispatch; returns unsubscribe."""
+        if not callable(listener):
+            raise TypeError(f"A listener must be callable; got {type(listener).__name__}.")
+        wrapper = _ListenerSlot(listener)
+        self._core.listeners.append(wrapper)
+
+        def unsubscribe() -> None:
+            if wrapper in self._core.listeners:
+                self._core.listeners.remove(wrapper)
+
+        return unsubscribe
+
+    async def _dispatch(self, event_or_list: Any) -> list[Event]:
+        events = check_events(event_or_list)
+        for event in events:
+            event.setdefault("id", new_event_id())
+        core = self._core
+        database = core.database
+        committed: list[Event] = []
+
+        def work(conn: Connection, head: tuple[int, str]) -> list[Event]:
+            return _append(conn, head, core.reducer, database, events, committed)
+
+        return await database.write(work, after_commit=lambda _: self._notify(committed))
+
+    async def _notify(self, committed: list[Event]) -> None:
+        if not committed:
+            return
+        for slot in list(self._core.listeners):
+            await slot(list(committed))
+
+
+class _ListenerSlot:
+    """Calls one listener, sync or async, and logs what it raises."""
+
+    def __init__(self, listener: Listener) -> None:
+        self.listener = listener
+
+    async def __call__(self, events: list[Event]) -> None:
+        try:
+            outcome = self.listener(events)
+            if inspect.isawaitable(outcome):
+                await outcome
+        except Exception:
+            log.exception("A store listener raised; the dispatch and other listeners go on.")
+
+
+def _append(
+    conn: Connection,
+    head: tuple[int, str],
+    reducer: RootReducer,
+    database: Database,
+    events: list[Event],
+    committed: list[Event],
+) -> list[Event]:
+    """The body of one dispatch transaction (under the log lock)."""
+    seq, last_timestamp = head
+    timestamp = max(now_timestamp(), last_timestamp)
+    known = eventlog.find_by_ids(conn, (e["id"] for e in events))
+    view = SqlView(conn, database.tables)
+    result: list[Event] = []
+    fresh: list[Event] = []
+    for event in events:
+        if event["id"] in known:
+            result.append(known[event["id"]])
+            continue
+        seq += 1
+        stored = {"seq": seq, **event, "timestamp": timestamp}
+        changeset = check_changeset(reducer(view, stored), database.tables, event["type"])
+        apply_changeset(conn, database.tables, changeset)
+        known[event["id"]] = stored
+        fresh.append(stored)
+        result.append(stored)
+    eventlog.append(conn, fresh)
+    committed.extend(fresh)
+    return result
+
+
+def create_store(
+    reducer: RootReducer, database: Database, enhancer: Enhancer | None = None
+) -> Store:
+    """A store for `reducer` (see combine_reducers) over `database` (see connect)."""
+    if enhancer is not None:
+        if not callable(enhancer):
+            raise TypeError("The enhancer must be a function, such as apply_middleware(...).")
+        return enhancer(create_store)(reducer, database)
+    if not callable(reducer):
+        raise TypeError(f"The reducer must be a function; got {type(reducer).__name__}.")
+    if not isinstance(database, Database):
+        raise TypeError("The database must come from `await connect(url, metadata)`.")
+    _check_reducer(reducer, database)
+    return Store(_Core(reducer, database))
+
+
+def _check_reducer(reducer: RootReducer, database: Database) -> None:
+    """Every collection the reducer names has a table, and an unknown event changes nothing."""
+    names = list(getattr(reducer, "collection_names", []))
+    missing = [name for name in names if name not in database.tables]
+    if missing:
+        raise ConfigurationError(
+            f"The reducer works on {missing} but the database has no such table; "
+            f"its read-model tables are {sorted(database.tables)}. Declare them in the "
+            "MetaData given to connect()."
+        )
+    probe = {"type": PROBE_TYPE, "id": "probe", "seq": 0, "timestamp": now_timestamp()}
+    changeset = reducer(MemoryDatabase(empty_state(names)), probe)
+    if changeset != []:
+        raise ConfigurationError(
+            f"Reducers must return no_change() for an event type they do not handle; "
+            f"for {PROBE_TYPE!r} the reducer returned {changeset!r}."
+        )

@@ -1,0 +1,188 @@
+"""The store's contract, run against every backend (SQLite, PostgreSQL, MariaDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+
+from server.notes_store import open_notes_store
+from server.store import EventRejected, InvalidEvent, Store
+from shared_reducers.memory import empty_state, reduce_state, rows_of
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    store = await open_notes_store(db_url)
+    yield store
+    await store.get_database().close()
+
+
+def added(id: str, title: str = "A title", text: str = "Some text") -> dict:
+    return {
+        "type": "noteAdded",
+        "payload": {"id": id, "title": title, "text": text},
+        "meta": {"user": "ada"},
+    }
+
+
+def edited(id: str, text: str, base: int | None = None) -> dict:
+    payload: dict = {"id": id, "text": text}
+    if base is not None:
+        payload["baseVersion"] = base
+    return {"type": "noteContentEdited", "payload": payload, "meta": {"user": "bob"}}
+
+
+async def log_of(store: Store) -> list[dict]:
+    return await store.get_database().events_after(0)
+
+
+async def test_single_dispatch_stores_the_event_and_applies_the_changeset(store: Store) -> None:
+    [stored] = await store.dispatch(added("n1", "Hello"))
+    assert stored["seq"] == 1
+    assert stored["type"] == "noteAdded"
+    assert TIMESTAMP.match(stored["timestamp"])
+    assert re.match(r"^[0-9a-f-]{36}$", stored["id"])
+    assert await log_of(store) == [stored]
+    [note] = await store.get_database().rows("notes")
+    assert note["title"] == "Hello"
+    assert note["author"] == "ada"
+    assert note["createdAt"] == stored["timestamp"]
+    assert note["version"] == 1
+
+
+async def test_batch_is_one_transaction_and_later_events_see_earlier_ones(store: Store) -> None:
+    stored = await store.dispatch(
+        [added("n1"), edited("n1", "second", 1), edited("n1", "third", 2)]
+    )
+    assert [e["seq"] for e in stored] == [1, 2, 3]
+    assert len({e["timestamp"] for e in stored}) == 1
+    [note] = await store.get_database().rows("notes")
+    assert (note["text"], note["version"], note["updatedBy"]) == ("third", 3, "bob")
+
+
+async def test_listener_hears_each_dispatch_once_with_the_whole_batch(store: Store) -> None:
+    heard: list[list[int]] = []
+    store.subscribe(lambda events: heard.append([e["seq"] for e in events]))
+    await store.dispatch([added("n1"), added("n2")])
+    await store.dispatch(added("n3"))
+    assert heard == [[1, 2], [3]]
+
+
+async def test_async_listeners_and_a_raising_listener_harm_nobody(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    heard: list[int] = []
+
+    def broken(events: list[dict]) -> None:
+        raise RuntimeError("listener bug")
+
+    async def slow(events: list[dict]) -> None:
+        await asyncio.sleep(0)
+        heard.extend(e["seq"] for e in events)
+
+    store.subscribe(broken)
+    store.subscribe(slow)
+    [stored] = await store.dispatch(added("n1"))
+    assert stored["seq"] == 1
+    assert heard == [1]
+    assert "listener raised" in caplog.text
+
+
+async def test_unsubscribe_stops_calls_and_is_idempotent(store: Store) -> None:
+    heard: list[int] = []
+    unsubscribe = store.subscribe(lambda events: heard.extend(e["seq"] for e in events))
+    await store.dispatch(added("n1"))
+    unsubscribe()
+    unsubscribe()
+    await store.dispatch(added("n2"))
+    assert heard == [1]
+
+
+async def test_a_rejected_event_in_a_batch_writes_nothing_and_calls_no_listener(
+    store: Store,
+) -> None:
+    heard: list[list[dict]] = []
+    store.subscribe(heard.append)
+    await store.dispatch(added("n0"))
+    with pytest.raises(EventRejected, match="n9 does not exist"):
+        await store.dispatch([added("n1"), added("n2"), edited("n9", "nope")])
+    assert [e["seq"] for e in await log_of(store)] == [1]
+    assert [n["id"] for n in await store.get_database().rows("notes")] == ["n0"]
+    assert len(heard) == 1
+    [next_event] = await store.dispatch(added("n3"))
+    assert next_event["seq"] == 2
+
+
+async def test_retrying_an_event_id_writes_nothing_and_returns_the_stored_event(
+    store: Store,
+) -> None:
+    event = {**added("n1"), "id": "6f1c7a4e-0000-4000-8000-000000000001"}
+    [first] = await store.dispatch(event)
+    heard: list[list[dict]] = []
+    store.subscribe(heard.append)
+    [again] = await store.dispatch(
+        {**event, "payload": {"id": "n1", "title": "changed", "text": ""}}
+    )
+    assert again == first
+    assert await log_of(store) == [first]
+    assert heard == []
+
+
+async def test_sixteen_concurrent_dispatchers_get_a_gap_free_seq_and_a_consistent_read_model(
+    store: Store,
+) -> None:
+    async def writer(w: int) -> None:
+        await store.dispatch(added(f"w{w}"))
+        for i in range(99):
+            await store.dispatch(edited(f"w{w}", f"edit {i}"))
+
+    await asyncio.gather(*(writer(w) for w in range(16)))
+    log = await log_of(store)
+    assert [e["seq"] for e in log] == list(range(1, 1601))
+    assert [e["timestamp"] for e in log] == sorted(e["timestamp"] for e in log)
+    state = empty_state(["notes"])
+    for event in log:
+        state = reduce_state(store.reducer, state, event)
+    assert await store.get_database().rows("notes") == rows_of(state, "notes")
+
+
+BAD_EVENTS = [
+    ("not a dict", "must be a dict"),
+    (None, "must be a dict"),
+    ([], "non-empty list"),
+    ({}, "\\['type'\\] must be a non-empty string"),
+    ({"type": ""}, "\\['type'\\] must be a non-empty string"),
+    ({"type": "   "}, "\\['type'\\] must be a non-empty string"),
+    ({"type": 7}, "\\['type'\\] must be a non-empty string"),
+    ({"type": "x" * 201}, "longer than 200"),
+    ({"type": "noteAdded", "seq": 3}, "unexpected key 'seq'"),
+    ({"type": "noteAdded", "timestamp": "2020"}, "unexpected key 'timestamp'"),
+    ({"type": "noteAdded", "extra": 1}, "unexpected key 'extra'"),
+    ({"type": "noteAdded", "meta": "ada"}, "'meta'\\] must be a dict"),
+    ({"type": "noteAdded", "error": "yes"}, "'error'\\] must be true or false"),
+    ({"type": "noteAdded", "id": ""}, "'id'\\] must be a non-empty string"),
+    ({"type": "noteAdded", "id": 12}, "'id'\\] must be a non-empty string"),
+    ({"type": "noteAdded", "id": "x" * 65}, "'id'\\] must be a non-empty string"),
+    ({"type": "noteAdded", "payload": {"n": float("nan")}}, "'payload'\\] must be JSON"),
+    ({"type": "noteAdded", "payload": {"when": object()}}, "'payload'\\] must be JSON"),
+    (
+        [{"type": "noteAdded", "payload": {"id": "ok", "title": "", "text": ""}}, {"type": 1}],
+        "event\\[1\\]\\['type'\\]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "message"), BAD_EVENTS)
+async def test_bad_event_shapes_raise_invalid_event_and_write_nothing(
+    store: Store, event: object, message: str
+) -> None:
+    with pytest.raises(InvalidEvent, match=message):
+        await store.dispatch(event)
+    assert await log_of(store) == []
+    assert await store.get_database().rows("notes") == []
+    assert issubclass(InvalidEvent, ValueError)
