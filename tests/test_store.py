@@ -134,14 +134,23 @@ async def test_retrying_an_event_id_writes_nothing_and_returns_the_stored_event(
 
 
 async def test_sixteen_concurrent_dispatchers_get_a_gap_free_seq_and_a_consistent_read_model(
-    store: Store,
+    store: Store, db_url: str
 ) -> None:
-    async def writer(w: int) -> None:
-        await store.dispatch(added(f"w{w}"))
-        for i in range(99):
-            await store.dispatch(edited(f"w{w}", f"edit {i}"))
+    # Four stores with their own engines and pools, as four processes would
+    # be: only the database's lock keeps their appends in order.
+    stores = [store] + [await open_notes_store(db_url) for _ in range(3)]
 
-    await asyncio.gather(*(writer(w) for w in range(16)))
+    async def writer(w: int) -> None:
+        own = stores[w % len(stores)]
+        await own.dispatch(added(f"w{w}"))
+        for i in range(99):
+            await own.dispatch(edited(f"w{w}", f"edit {i}"))
+
+    try:
+        await asyncio.gather(*(writer(w) for w in range(16)))
+    finally:
+        for other in stores[1:]:
+            await other.get_database().close()
     log = await log_of(store)
     assert [e["seq"] for e in log] == list(range(1, 1601))
     assert [e["timestamp"] for e in log] == sorted(e["timestamp"] for e in log)
