@@ -12,14 +12,13 @@ with the next seq.  Listeners hear about it after the commit, in seq order.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection
-
-from server import eventlog
+from server.committer import Committer
 from server.database import Database, connect
 from server.errors import (
     ChangesetConflict,
@@ -32,7 +31,6 @@ from server.errors import (
 )
 from server.events import check_events, format_timestamp, new_event_id, now_timestamp
 from server.middleware import Enhancer, apply_middleware, compose
-from server.sql_collection import SqlView, apply_changeset, check_changeset
 from server.types import Dispatch, Event, Listener, RootReducer
 from shared_reducers.combine import combine_reducers
 from shared_reducers.memory import MemoryDatabase, empty_state
@@ -62,10 +60,15 @@ PROBE_TYPE = "@@flux/PROBE_UNKNOWN_EVENT"
 class _Core:
     """State shared by a store and its middleware-wrapped copies."""
 
-    def __init__(self, reducer: RootReducer, database: Database) -> None:
+    def __init__(self, reducer: RootReducer, database: Database, group_commit: bool) -> None:
         self.reducer = reducer
         self.database = database
         self.listeners: list[_ListenerSlot] = []
+        self.committer = Committer(database, reducer, self.notify, group_commit)
+
+    async def notify(self, events: list[Event]) -> None:
+        for slot in list(self.listeners):
+            await slot(list(events))
 
 
 class Store:
@@ -103,20 +106,7 @@ class Store:
         events = check_events(event_or_list)
         for event in events:
             event.setdefault("id", new_event_id())
-        core = self._core
-        database = core.database
-        committed: list[Event] = []
-
-        def work(conn: Connection, head: tuple[int, str]) -> list[Event]:
-            return _append(conn, head, core.reducer, database, events, committed)
-
-        return await database.write(work, after_commit=lambda _: self._notify(committed))
-
-    async def _notify(self, committed: list[Event]) -> None:
-        if not committed:
-            return
-        for slot in list(self._core.listeners):
-            await slot(list(committed))
+        return await self._core.committer.submit(events)
 
 
 class _ListenerSlot:
@@ -134,51 +124,30 @@ class _ListenerSlot:
             log.exception("A store listener raised; the dispatch and other listeners go on.")
 
 
-def _append(
-    conn: Connection,
-    head: tuple[int, str],
+def create_store(
     reducer: RootReducer,
     database: Database,
-    events: list[Event],
-    committed: list[Event],
-) -> list[Event]:
-    """The body of one dispatch transaction (under the log lock)."""
-    seq, last_timestamp = head
-    timestamp = max(now_timestamp(), last_timestamp)
-    known = eventlog.find_by_ids(conn, (e["id"] for e in events))
-    view = SqlView(conn, database.tables)
-    result: list[Event] = []
-    fresh: list[Event] = []
-    for event in events:
-        if event["id"] in known:
-            result.append(known[event["id"]])
-            continue
-        seq += 1
-        stored = {"seq": seq, **event, "timestamp": timestamp}
-        changeset = check_changeset(reducer(view, stored), database.tables, event["type"])
-        apply_changeset(conn, database.tables, changeset)
-        known[event["id"]] = stored
-        fresh.append(stored)
-        result.append(stored)
-    eventlog.append(conn, fresh)
-    committed.extend(fresh)
-    return result
-
-
-def create_store(
-    reducer: RootReducer, database: Database, enhancer: Enhancer | None = None
+    enhancer: Enhancer | None = None,
+    *,
+    group_commit: bool = True,
 ) -> Store:
-    """A store for `reducer` (see combine_reducers) over `database` (see connect)."""
+    """A store for `reducer` (see combine_reducers) over `database` (see connect).
+
+    With `group_commit` (the default), dispatches that arrive while a
+    transaction is in flight are committed together in the next one, each in
+    its own savepoint.
+    """
     if enhancer is not None:
         if not callable(enhancer):
             raise TypeError("The enhancer must be a function, such as apply_middleware(...).")
-        return enhancer(create_store)(reducer, database)
+        create = functools.partial(create_store, group_commit=group_commit)
+        return enhancer(create)(reducer, database)
     if not callable(reducer):
         raise TypeError(f"The reducer must be a function; got {type(reducer).__name__}.")
     if not isinstance(database, Database):
         raise TypeError("The database must come from `await connect(url, metadata)`.")
     _check_reducer(reducer, database)
-    return Store(_Core(reducer, database))
+    return Store(_Core(reducer, database, group_commit))
 
 
 def _check_reducer(reducer: RootReducer, database: Database) -> None:
