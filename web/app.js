@@ -1,0 +1,104 @@
+/**
+ * The composition root: wires the Redux store, the view, the drafts and the
+ * websocket.  Nothing else reaches for globals.
+ */
+
+import { reduce_state } from './build/shared_reducers.memory.js';
+import { combine_reducers } from './build/shared_reducers.combine.js';
+import { notes_reducer } from './build/shared_reducers.notes.js';
+import { createDrafts } from './drafts.js';
+import { toWire, unsyncedCount } from './pending.js';
+import { connectSocket } from './socket.js';
+import { createAppStore } from './store.js';
+import { View } from './view.js';
+
+const rootReducer = combine_reducers({ notes: notes_reducer });
+const applyEvent = (state, event) => reduce_state(rootReducer, state, event);
+
+const view = new View(document);
+const devtools = window.__REDUX_DEVTOOLS_EXTENSION__ ? window.__REDUX_DEVTOOLS_EXTENSION__() : undefined;
+const store = createAppStore(view.readInitialState(), applyEvent, devtools);
+
+let socket = null;
+
+/** A local edit: applied at once (optimistic), queued, and sent if we are online. */
+function dispatchLocal(type, payload) {
+  const state = store.getState();
+  const event = {
+    type,
+    payload,
+    id: crypto.randomUUID(),
+    meta: { user: state.user.name },
+    timestamp: new Date().toISOString(),
+  };
+  store.dispatch({ type: 'local/edited', event });
+  if (socket) socket.send({ type: 'dispatch', event: toWire(event) });
+  return event;
+}
+
+const drafts = createDrafts({
+  save({ noteId, field, value, baseVersion }) {
+    const note = store.getState().shown.notes[noteId];
+    if (note && note[field] === value) {
+      store.dispatch({ type: 'drafts/saved' }); // nothing changed; re-render without the draft
+      return;
+    }
+    const type = field === 'title' ? 'noteTitleEdited' : 'noteContentEdited';
+    dispatchLocal(type, { id: noteId, [field]: value, baseVersion });
+  },
+});
+
+function onMessage(message) {
+  switch (message.type) {
+    case 'hello':
+      // (Re)connected: the server streams what we missed; re-send what it has not confirmed.
+      for (const entry of store.getState().pending) {
+        if (entry.confirmedSeq === null) socket.send({ type: 'dispatch', event: toWire(entry.event) });
+      }
+      break;
+    case 'event':
+      store.dispatch({ type: 'server/event', event: message.event });
+      break;
+    case 'confirmed':
+      store.dispatch({ type: 'server/confirmed', id: message.id, seq: message.event.seq });
+      break;
+    case 'rejected':
+      store.dispatch({ type: 'server/rejected', id: message.id, error: message.error });
+      break;
+    case 'error':
+      console.error('The server could not read a message:', message.error);
+      break;
+    default:
+      console.warn('Unknown message from the server:', message);
+  }
+}
+
+view.bindNewNote((isPrivate) => {
+  const id = crypto.randomUUID();
+  dispatchLocal('noteAdded', { id, title: '', text: '', private: isPrivate });
+  view.focusField(id, 'title');
+});
+view.bindEdit((noteId, field, value) => {
+  const note = store.getState().shown.notes[noteId];
+  drafts.input(noteId, field, value, note ? note.version : 0);
+});
+view.bindLeaveField((noteId, field) => drafts.flush(noteId, field));
+view.bindAskDelete((noteId) => store.dispatch({ type: 'delete/asked', noteId }));
+view.bindCancelDelete(() => store.dispatch({ type: 'delete/cancelled' }));
+view.bindConfirmDelete((noteId) => {
+  store.dispatch({ type: 'delete/cancelled' });
+  dispatchLocal('noteRemoved', { id: noteId });
+});
+view.bindDismiss((id) => store.dispatch({ type: 'rejection/dismissed', id }));
+view.bindLeavePage(() => drafts.size > 0 || unsyncedCount(store.getState().pending) > 0);
+view.bindOnline(() => socket && socket.retryNow());
+
+const draftOf = (noteId, field) => drafts.valueOf(noteId, field);
+store.subscribe(() => view.render(store.getState(), draftOf));
+view.render(store.getState(), draftOf);
+
+socket = connectSocket({
+  url: () => view.socketUrl(store.getState().seq),
+  onMessage,
+  onStatus: (status) => store.dispatch({ type: 'connection/changed', status }),
+});

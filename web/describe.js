@@ -1,0 +1,74 @@
+/**
+ * Sentences about events, for the "Recent events" panel and for rejections.
+ * Pure: reads the state the event applied to, returns plain data.
+ */
+
+const VERBS = {
+  noteAdded: 'added',
+  noteTitleEdited: 'renamed',
+  noteContentEdited: 'edited the text of',
+  noteRemoved: 'deleted',
+  noteRestored: 'restored',
+};
+
+const CHANGES = {
+  noteAdded: 'new note',
+  noteTitleEdited: 'title change',
+  noteContentEdited: 'text change',
+  noteRemoved: 'deletion',
+  noteRestored: 'restore',
+};
+
+function noteIdOf(event) {
+  const payload = event.payload;
+  return payload && typeof payload.id === 'string' ? payload.id : '';
+}
+
+/** The title a person knows the note by: the one before the event, else the payload's. */
+function titleOf(event, before) {
+  const id = noteIdOf(event);
+  const note = before && before.notes ? before.notes[id] : undefined;
+  if (note && note.title) return note.title;
+  if (event.payload && typeof event.payload.title === 'string' && event.payload.title) {
+    return event.payload.title;
+  }
+  return 'Untitled';
+}
+
+/**
+ * One line of the events panel.
+ * @returns {{seq: number, id: string, user: string, verb: string, title: string, detail: string, timestamp: string, noteId: string}}
+ */
+export function describeEvent(event, before, after) {
+  const noteId = noteIdOf(event);
+  let detail = '';
+  if (event.type === 'noteTitleEdited' && event.payload && typeof event.payload.title === 'string') {
+    detail = 'to “' + event.payload.title + '”';
+  }
+  if (after && after.notes && after.notes[noteId + '~' + event.id]) {
+    detail = 'concurrently; kept as a conflict copy';
+  }
+  return {
+    seq: event.seq || 0,
+    id: event.id,
+    user: (event.meta && event.meta.user) || 'someone',
+    verb: VERBS[event.type] || event.type,
+    title: titleOf(event, before),
+    detail,
+    timestamp: event.timestamp || '',
+    noteId,
+  };
+}
+
+/** "Your title change “Foo”" — what a rejection undid. */
+export function describeChange(event, shown) {
+  const change = CHANGES[event.type] || event.type;
+  const value =
+    event.payload && typeof event.payload.title === 'string'
+      ? event.payload.title
+      : event.payload && typeof event.payload.text === 'string'
+        ? event.payload.text
+        : titleOf(event, shown);
+  const short = value.length > 60 ? value.slice(0, 57) + '…' : value;
+  return 'Your ' + change + (short ? ' “' + short + '”' : '');
+}

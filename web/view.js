@@ -1,0 +1,208 @@
+/**
+ * The view: the only module that touches the DOM.
+ *
+ * It renders the state with lit-html (which escapes every value: user text
+ * is never parsed as HTML) and hands the controller domain values through
+ * `bind*` hooks (a note id, a field, a text), never DOM events.
+ */
+
+import { html, nothing, render } from 'lit-html';
+import { repeat } from 'lit-html/directives/repeat.js';
+import { unsyncedCount } from './pending.js';
+import { visibleNotes } from './store.js';
+
+const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
+
+function clock(timestamp) {
+  if (!timestamp) return '';
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function plural(count, one, many) {
+  return count + ' ' + (count === 1 ? one : many);
+}
+
+export class View {
+  /** @param {Document} document */
+  constructor(document) {
+    this.document = document;
+    this.root = document.getElementById('app');
+    this.handlers = {};
+    this.cleared = false;
+  }
+
+  /** The state the server embedded in the first render. */
+  readInitialState() {
+    const script = this.document.getElementById('initial-state');
+    return JSON.parse(script.textContent);
+  }
+
+  /** `ws://host/ws?after=SEQ` for this page's origin. */
+  socketUrl(after) {
+    const location = this.document.location;
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return scheme + '//' + location.host + '/ws?after=' + encodeURIComponent(String(after));
+  }
+
+  bindNewNote(handler) { this.handlers.newNote = handler; }
+  bindEdit(handler) { this.handlers.edit = handler; }
+  bindLeaveField(handler) { this.handlers.leaveField = handler; }
+  bindAskDelete(handler) { this.handlers.askDelete = handler; }
+  bindConfirmDelete(handler) { this.handlers.confirmDelete = handler; }
+  bindCancelDelete(handler) { this.handlers.cancelDelete = handler; }
+  bindDismiss(handler) { this.handlers.dismiss = handler; }
+
+  /** `hasUnsaved()` true -> the browser asks before leaving the page. */
+  bindLeavePage(hasUnsaved) {
+    this.document.defaultView.addEventListener('beforeunload', (event) => {
+      if (!hasUnsaved()) return;
+      event.preventDefault();
+      event.returnValue = '';
+    });
+  }
+
+  /** Called when the browser says the network is back. */
+  bindOnline(handler) {
+    this.document.defaultView.addEventListener('online', () => handler());
+  }
+
+  focusField(noteId, field) {
+    const item = this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]');
+    const control = item && item.querySelector(field === 'title' ? 'input' : 'textarea');
+    if (control) control.focus();
+  }
+
+  /**
+   * @param {import('./store.js').AppState} state
+   * @param {(noteId: string, field: string) => string | undefined} draftOf
+   */
+  render(state, draftOf) {
+    if (!this.cleared) {
+      this.root.replaceChildren(); // the server-rendered first paint
+      this.cleared = true;
+    }
+    render(this.page(state, draftOf), this.root);
+  }
+
+  page(state, draftOf) {
+    const notes = visibleNotes(state);
+    const pendingIds = new Set(
+      state.pending.filter((e) => e.confirmedSeq === null).map((e) => e.event.payload.id),
+    );
+    const shownIds = new Set(notes.map((n) => n.id));
+    const orphans = state.rejections.filter((r) => !shownIds.has(r.noteId));
+    return html`
+      <header class="bar">
+        <h1 class="brand">Flux Notes</h1>
+        ${this.connection(state)}
+        <div class="session">
+          <span class="who">Signed in as <strong>${state.user.name}</strong>
+            <span class="role">${state.user.role}</span></span>
+          <form method="post" action="/logout"><button type="submit" class="quiet">Sign out</button></form>
+        </div>
+      </header>
+      <main class="layout">
+        <section class="notes" aria-labelledby="notes-heading">
+          <div class="toolbar">
+            <h2 id="notes-heading">Notes</h2>
+            <label class="toggle"><input type="checkbox" id="new-private"> Private</label>
+            <button type="button" class="primary" @click=${() => this.newNote()}>New note</button>
+          </div>
+          ${state.user.role === 'viewer'
+            ? html`<p class="hint">You are a viewer: you can read notes; the server refuses changes.</p>`
+            : nothing}
+          ${orphans.map((r) => this.rejection(r))}
+          ${notes.length === 0
+            ? html`<p class="empty">No notes yet. Press “New note” to write the first one.</p>`
+            : nothing}
+          <ul class="note-list" aria-label="Notes">
+            ${repeat(notes, (note) => note.id, (note) =>
+              this.note(note, state, draftOf, pendingIds.has(note.id)))}
+          </ul>
+        </section>
+        <aside class="events" aria-labelledby="events-heading">
+          <h2 id="events-heading">Recent events</h2>
+          ${state.recent.length === 0
+            ? html`<p class="empty">Changes will appear here as they happen.</p>`
+            : nothing}
+          <ol class="event-list" aria-label="Recent events">
+            ${repeat(state.recent, (line) => line.id, (line) => html`
+              <li>
+                <strong>${line.user}</strong> ${line.verb}
+                <span class="note-title">“${line.title}”</span>${line.detail ? ' ' + line.detail : ''}
+                <time datetime=${line.timestamp}>${clock(line.timestamp)}</time>
+              </li>`)}
+          </ol>
+        </aside>
+      </main>`;
+  }
+
+  connection(state) {
+    const unsynced = unsyncedCount(state.pending);
+    return html`
+      <p class="connection ${STATUS_CLASS[state.connection] || 'connecting'}" role="status">
+        <span class="dot" aria-hidden="true"></span>
+        <span class="state">${state.connection}</span>${unsynced > 0
+          ? html`<span class="unsynced"> · ${plural(unsynced, 'unsynced change', 'unsynced changes')}</span>`
+          : nothing}
+      </p>`;
+  }
+
+  note(note, state, draftOf, unsynced) {
+    const title = draftOf(note.id, 'title') ?? note.title;
+    const text = draftOf(note.id, 'text') ?? note.text;
+    const name = 'Note: ' + (title || 'Untitled');
+    const rejections = state.rejections.filter((r) => r.noteId === note.id);
+    const edited = note.updatedBy && note.updatedAt !== note.createdAt
+      ? html` · edited by ${note.updatedBy} <time datetime=${note.updatedAt}>${clock(note.updatedAt)}</time>`
+      : nothing;
+    return html`
+      <li class="note ${note.id.includes('~') ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
+        <label class="field">
+          <span class="caption">Title</span>
+          <input type="text" class="title" placeholder="Untitled" maxlength="400"
+            .value=${title}
+            @input=${(e) => this.handlers.edit(note.id, 'title', e.target.value)}
+            @blur=${() => this.handlers.leaveField(note.id, 'title')}>
+        </label>
+        <label class="field">
+          <span class="caption">Text</span>
+          <textarea class="text" rows="4" placeholder="Write something…"
+            .value=${text}
+            @input=${(e) => this.handlers.edit(note.id, 'text', e.target.value)}
+            @blur=${() => this.handlers.leaveField(note.id, 'text')}></textarea>
+        </label>
+        <div class="meta">
+          <span>by ${note.author}${edited}</span>
+          ${note.private ? html`<span class="badge private">Private</span>` : nothing}
+          ${note.id.includes('~') ? html`<span class="badge conflict">Conflict copy</span>` : nothing}
+          ${unsynced ? html`<span class="badge unsynced">Unsynced</span>` : nothing}
+          <button type="button" class="danger quiet" @click=${() => this.handlers.askDelete(note.id)}>Delete</button>
+        </div>
+        ${state.confirmingDelete === note.id
+          ? html`
+            <div class="confirm" role="group" aria-label="Confirm delete">
+              <span>Delete “${title || 'Untitled'}” for everyone?</span>
+              <button type="button" class="danger" @click=${() => this.handlers.confirmDelete(note.id)}>Yes, delete</button>
+              <button type="button" @click=${() => this.handlers.cancelDelete()}>Cancel</button>
+            </div>`
+          : nothing}
+        ${rejections.map((r) => this.rejection(r))}
+      </li>`;
+  }
+
+  rejection(rejection) {
+    return html`
+      <div class="rejection" role="alert">
+        <span><strong>${rejection.what}</strong> was undone: ${rejection.reason}</span>
+        <button type="button" class="quiet" @click=${() => this.handlers.dismiss(rejection.id)}>Dismiss</button>
+      </div>`;
+  }
+
+  newNote() {
+    const box = this.root.querySelector('#new-private');
+    this.handlers.newNote(Boolean(box && box.checked));
+  }
+}
