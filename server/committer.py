@@ -26,8 +26,9 @@ Notify = Callable[[list[Event]], Awaitable[None]]
 
 
 class _Request:
-    def __init__(self, events: list[Event]) -> None:
+    def __init__(self, events: list[Event], given_ids: list[str]) -> None:
         self.events = events
+        self.given_ids = given_ids
         self.done = False
         self.result: list[Event] = []
         self.fresh: list[Event] = []
@@ -58,8 +59,10 @@ class Committer:
         self._waiting: list[_Request] = []
         self._turn = asyncio.Lock()
 
-    async def submit(self, events: list[Event]) -> list[Event]:
-        request = _Request(events)
+    async def submit(self, events: list[Event], given_ids: list[str]) -> list[Event]:
+        """Commit `events` as one dispatch; `given_ids` are the ids the client chose
+        (only those can already be in the log: the others are fresh uuids)."""
+        request = _Request(events, given_ids)
         self._waiting.append(request)
         try:
             async with self._turn:
@@ -97,7 +100,7 @@ class Committer:
     def _transaction(self, conn: Connection, head: tuple[int, str], group: list[_Request]) -> None:
         seq, last_timestamp = head
         timestamp = max(now_timestamp(), last_timestamp)
-        known = eventlog.find_by_ids(conn, (e["id"] for r in group for e in r.events))
+        known = eventlog.find_by_ids(conn, (id for r in group for id in r.given_ids))
         view = SqlView(conn, self.database.tables)
         appended: list[Event] = []
         alone = len(group) == 1

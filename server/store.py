@@ -104,9 +104,10 @@ class Store:
 
     async def _dispatch(self, event_or_list: Any) -> list[Event]:
         events = check_events(event_or_list)
+        given = [event["id"] for event in events if "id" in event]
         for event in events:
             event.setdefault("id", new_event_id())
-        return await self._core.committer.submit(events)
+        return await self._core.committer.submit(events, given)
 
 
 class _ListenerSlot:
