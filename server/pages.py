@@ -1,11 +1,125 @@
 """The HTML pages and static files of the notes app (owned by the browser work).
 
-`routes()` is included by `server.app`."""
+`routes()` is included by `server.app`:
+
+- `GET /`: the notes page, rendered on the server with the notes the user may
+  see and the log's last seq embedded as JSON (`#initial-state`), so the
+  browser's store starts without a second request; signed out -> 303 /login.
+- `/static/...`: the browser modules (`web/`, the transpiled reducers in
+  `web/build/`) and the two npm packages the page imports, exposed through
+  the page's import map.  Only the files the page needs are served from
+  `node_modules/`.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from server import eventlog
+from server.database import Database
+from server.schema import notes
+from server.types import Row
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB = ROOT / "web"
+NODE_MODULES = ROOT / "node_modules"
+REDUX = NODE_MODULES / "redux" / "dist" / "redux.browser.mjs"
+LIT_HTML = NODE_MODULES / "lit-html"
+LIT_HTML_FILE = re.compile(r"^(directives/)?[a-z][a-z-]*\.js$")
+
+templates = Jinja2Templates(directory=str(ROOT / "templates"))
+
+IMPORT_MAP = {
+    "imports": {
+        "redux": "/static/vendor/redux.mjs",
+        "lit-html": "/static/vendor/lit-html/lit-html.js",
+        "lit-html/": "/static/vendor/lit-html/",
+    }
+}
+
+
+def visible_rows(conn: Connection, user_name: str) -> tuple[list[Row], int]:
+    """The notes `user_name` may see (shared ones and their own private ones), and
+    the last seq, read in one transaction so they match."""
+    seq = eventlog.last_seq(conn)
+    query = select(notes).where(
+        (notes.c.private == False) | (notes.c.author == user_name)  # noqa: E712
+    )
+    rows = [dict(row._mapping) for row in conn.execute(query)]
+    return rows, seq
+
+
+async def initial_state(database: Database, user: Any) -> dict[str, Any]:
+    rows, seq = await database.read(lambda conn: visible_rows(conn, user.name))
+    rows.sort(key=lambda row: (row["createdAt"], row["id"]), reverse=True)
+    return {
+        "user": {"name": user.name, "role": user.role},
+        "seq": seq,
+        "notes": {row["id"]: row for row in rows},
+    }
+
+
+async def notes_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    state = await initial_state(request.app.state.store.get_database(), user)
+    return templates.TemplateResponse(
+        request,
+        "notes.html",
+        {
+            "user": state["user"],
+            "notes": list(state["notes"].values()),
+            "initial_state": state,
+            "import_map": IMPORT_MAP,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def current_user(request: Request) -> Any:
+    """The signed-in user (name, role), from the server's auth module."""
+    from server import auth  # the server's module; imported late to keep this one standalone
+
+    return await auth.current_user(request)
+
+
+async def redux(request: Request) -> Response:
+    return _vendor_file(REDUX)
+
+
+async def lit_html(request: Request) -> Response:
+    path = request.path_params["path"]
+    if not LIT_HTML_FILE.match(path):
+        raise HTTPException(
+            404, f"/static/vendor/lit-html/{path} is not one of lit-html's modules."
+        )
+    return _vendor_file(LIT_HTML / path)
+
+
+def _vendor_file(path: Path) -> Response:
+    if not path.is_file():
+        raise HTTPException(
+            404,
+            f"{path.relative_to(ROOT)} is missing; run `npm ci` (or `make run`) to install it.",
+        )
+    return FileResponse(path, media_type="text/javascript")
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/", notes_page, methods=["GET"], name="notes"),
+        Route("/static/vendor/redux.mjs", redux, methods=["GET"]),
+        Route("/static/vendor/lit-html/{path:path}", lit_html, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=str(WEB), check_dir=False), name="static"),
+    ]

@@ -3,9 +3,7 @@
  * websocket.  Nothing else reaches for globals.
  */
 
-import { reduce_state } from './build/shared_reducers.memory.js';
-import { combine_reducers } from './build/shared_reducers.combine.js';
-import { notes_reducer } from './build/shared_reducers.notes.js';
+import { combine_reducers, notes_reducer, reduce_state } from './build/shared_reducers.js';
 import { createDrafts } from './drafts.js';
 import { toWire, unsyncedCount } from './pending.js';
 import { connectSocket } from './socket.js';
