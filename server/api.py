@@ -1,0 +1,184 @@
+"""The JSON API: dispatch events, read the notes, the event log and a note's history.
+
+See docs/api.md for the contract.  Every read goes through the policy's
+read side (`server.visibility`), every write through validation, then the
+store, whose reducer checks the policy inside the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server import eventlog
+from server.auth import current_user, origin_allowed
+from server.http_errors import HttpError, error_response, to_response
+from server.notefacts import events_of_note
+from server.schema import notes as notes_table
+from server.services import Services, services
+from server.types import Event, Row
+from server.users import User
+from server.validation import validate_events
+from server.visibility import row_visible
+
+SCAN_PAGE = 500
+
+
+async def _user(request: Request) -> User:
+    user = await current_user(request)
+    if user is None:
+        raise HttpError(401, "Not signed in: sign in at /login first.")
+    return user
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON; 413 past `limit` bytes, 400 when it is not JSON."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HttpError(413, f"The body has {length} bytes; at most {limit} are allowed.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise HttpError(413, f"The body is longer than {limit} bytes, the most allowed.")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise HttpError(
+            400, "The body must be JSON: one event or a list of events.", str(error)
+        ) from error
+
+
+async def dispatch_for(flux: Services, user: User, raw: Any) -> list[Event]:
+    """Validate and dispatch `raw` as `user`; returns the stored events `user` may see."""
+    events = validate_events(raw, user.name, flux.settings.max_events_per_dispatch)
+    stored = await flux.store.dispatch(events)
+    return await flux.visibility.events(user, stored)
+
+
+async def post_events(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        if not origin_allowed(request):
+            raise HttpError(
+                403,
+                "The Origin header must name this server (cross-site requests are refused).",
+                {"origin": request.headers.get("origin")},
+            )
+        flux = services(request)
+        raw = await read_json(request, flux.settings.max_body_bytes)
+        return JSONResponse(await dispatch_for(flux, user, raw))
+    except Exception as error:
+        return to_response(error)
+
+
+def _notes_and_seq(conn: Connection) -> tuple[list[Row], int]:
+    rows = conn.execute(select(notes_table).order_by(notes_table.c.id))
+    return [dict(r._mapping) for r in rows], eventlog.last_seq(conn)
+
+
+async def visible_notes(flux: Services, user: User) -> tuple[list[Row], int]:
+    """The notes `user` may see and the log's last seq at that moment (one read)."""
+    rows, seq = await flux.database.read(_notes_and_seq)
+    return [row for row in rows if row_visible(user, row)], seq
+
+
+async def initial_state(request: Request) -> dict[str, Any] | None:
+    """What the first render of `/` embeds: user, seq and the visible notes by id
+    (None when signed out)."""
+    user = await current_user(request)
+    if user is None:
+        return None
+    notes, seq = await visible_notes(services(request), user)
+    return {"user": user.as_json(), "seq": seq, "notes": {n["id"]: n for n in notes}}
+
+
+async def get_notes(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        notes, seq = await visible_notes(services(request), user)
+        return JSONResponse({"notes": notes, "seq": seq})
+    except Exception as error:
+        return to_response(error)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise HttpError(
+            400, f"{name} must be a whole number; got {text!r:.40}.", {"field": name}
+        ) from None
+    if value < 0:
+        raise HttpError(400, f"{name} must not be negative; got {value}.", {"field": name})
+    return value
+
+
+async def visible_events_after(
+    flux: Services, user: User, after: int, limit: int
+) -> tuple[list[Event], int]:
+    """Up to `limit` visible events after `after`, and the last seq scanned."""
+    found: list[Event] = []
+    scanned = after
+    while len(found) < limit:
+        page = await flux.database.events_after(scanned, SCAN_PAGE)
+        if not page:
+            break
+        for event in await flux.visibility.events(user, page):
+            found.append(event)
+            scanned = event["seq"]
+            if len(found) == limit:
+                return found, scanned
+        scanned = page[-1]["seq"]
+        if len(page) < SCAN_PAGE:
+            break
+    return found, scanned
+
+
+async def get_events(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        flux = services(request)
+        after = _int_param(request, "after", 0)
+        limit = _int_param(request, "limit", flux.settings.events_page_default)
+        limit = max(1, min(limit, flux.settings.events_page_max))
+        events, scanned = await visible_events_after(flux, user, after, limit)
+        return JSONResponse({"events": events, "scanned": scanned})
+    except Exception as error:
+        return to_response(error)
+
+
+async def get_history(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        flux = services(request)
+        note_id: str = request.path_params["note_id"]
+        if not await flux.visibility.note(user, note_id):
+            raise HttpError(404, f"There is no note {note_id} you may see.")
+        events = await flux.database.read(lambda conn: events_of_note(conn, note_id))
+        if not events:
+            raise HttpError(404, f"There is no note {note_id} you may see.")
+        return JSONResponse({"events": await flux.visibility.events(user, events)})
+    except Exception as error:
+        return to_response(error)
+
+
+async def not_found(request: Request) -> Response:
+    return error_response(404, f"There is no API at {request.url.path}.")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/events", post_events, methods=["POST"]),
+        Route("/api/events", get_events, methods=["GET"]),
+        Route("/api/notes", get_notes, methods=["GET"]),
+        Route("/api/notes/{note_id:path}/history", get_history, methods=["GET"]),
+    ]
