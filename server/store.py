@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from server import timemachine
 from server.committer import Committer
 from server.database import Database, connect
 from server.errors import (
@@ -31,7 +32,7 @@ from server.errors import (
 )
 from server.events import check_events, format_timestamp, new_event_id, now_timestamp
 from server.middleware import Enhancer, apply_middleware, compose
-from server.types import Dispatch, Event, Listener, RootReducer
+from server.types import Dispatch, Event, Listener, RootReducer, Row
 from shared_reducers.combine import combine_reducers
 from shared_reducers.memory import MemoryDatabase, empty_state
 
@@ -88,6 +89,14 @@ class Store:
     @property
     def reducer(self) -> RootReducer:
         return self._core.reducer
+
+    async def at(self, seq: int | None = None, time: str | None = None) -> dict[str, list[Row]]:
+        """The read model as it was after event `seq` (or at ISO `time`); see timemachine."""
+        return await timemachine.at(self._core.database, self._core.reducer, seq, time)
+
+    async def history(self, collection: str, id: str) -> list[dict[str, Any]]:
+        """Every event that touched a row, each with the row after it (None once removed)."""
+        return await timemachine.history(self._core.database, self._core.reducer, collection, id)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(events)` after every committed dispatch; returns unsubscribe."""
