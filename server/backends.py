@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -21,6 +21,23 @@ from server.errors import ConfigurationError
 
 DEFAULT_URL = "sqlite+aiosqlite:///data/notes.db"
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+NOTIFY_CHANNEL = "flux_events"
+
+
+def sqlite_synchronous(value: str | None = None) -> str:
+    """The value given, else FLUX_SQLITE_SYNCHRONOUS, else FULL (see docs/operations.md)."""
+    chosen = (value or os.environ.get("FLUX_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if chosen not in SQLITE_SYNCHRONOUS:
+        raise ConfigurationError(
+            f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}; got {chosen!r}. "
+            "Set FLUX_SQLITE_SYNCHRONOUS to FULL (the default) or NORMAL."
+        )
+    return chosen
+
+
+def pg_notify_enabled() -> bool:
+    """False when FLUX_PG_NOTIFY is 0/off/false: commits then send no wake-up."""
+    return os.environ.get("FLUX_PG_NOTIFY", "1").lower() not in ("0", "off", "false", "no")
 
 
 def database_url(url: str | None = None) -> str:
@@ -35,12 +52,22 @@ class Backend:
     name: str
     lock_with_for_update: bool
     engine_options: dict[str, Any] = field(default_factory=dict)
+    notify_channel: str | None = None
 
-    def create_engine(self, url: URL, sqlite_synchronous: str) -> AsyncEngine:
+    def create_engine(self, url: URL, synchronous: str | None = None) -> AsyncEngine:
         engine = create_async_engine(url, **self.engine_options)
         if self.name == "sqlite":
-            _configure_sqlite(engine, sqlite_synchronous)
+            _configure_sqlite(engine, sqlite_synchronous(synchronous))
         return engine
+
+    def announce(self, conn: Connection, seq: int) -> None:
+        """Inside an append's transaction: wake other instances at commit (PostgreSQL
+        NOTIFY carrying only the new last seq; see server/follower.py)."""
+        if self.notify_channel is not None:
+            conn.execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": self.notify_channel, "seq": str(seq)},
+            )
 
 
 def backend_for(url: str) -> tuple[Backend, URL]:
@@ -61,7 +88,8 @@ def backend_for(url: str) -> tuple[Backend, URL]:
     if name == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
             raise ConfigurationError(f"PostgreSQL needs postgresql+asyncpg://..., not {url!r}")
-        return Backend("postgresql", True, {"pool_pre_ping": True}), parsed
+        channel = NOTIFY_CHANNEL if pg_notify_enabled() else None
+        return Backend("postgresql", True, {"pool_pre_ping": True}, channel), parsed
     if name in ("mysql", "mariadb"):
         if parsed.get_driver_name() not in ("aiomysql", "asyncmy"):
             raise ConfigurationError(f"MySQL/MariaDB needs mysql+aiomysql://..., not {url!r}")

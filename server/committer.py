@@ -121,6 +121,8 @@ class Committer:
             request.result, request.fresh = result, fresh
             appended.extend(fresh)
         eventlog.append(conn, appended)
+        if appended:
+            self.database.backend.announce(conn, appended[-1]["seq"])
 
     def _apply(
         self,

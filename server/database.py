@@ -183,9 +183,12 @@ async def connect(
     metadata: MetaData | None = None,
     *,
     create: bool = True,
-    sqlite_synchronous: str = "FULL",
+    sqlite_synchronous: str | None = None,
 ) -> Database:
     """Open the database at `url` (default: FLUX_DATABASE_URL, then SQLite).
+
+    SQLite runs in WAL mode with `sqlite_synchronous` (default:
+    FLUX_SQLITE_SYNCHRONOUS, then FULL; see docs/operations.md).
 
     Creates the event log and the read-model tables of `metadata` when
     missing (unless `create=False`).
