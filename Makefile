@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test check deps clean
 
 run: deps
-	$(BIN)/flux demo
+	$(BIN)/flux serve
 
 test: deps
 	$(BIN)/pytest

@@ -11,9 +11,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from server.commands import at, bench, demo, export, history, import_, replay, verify
+from server.commands import at, bench, demo, export, history, import_, replay, serve, users, verify
 
-COMMAND_MODULES = [bench, demo, at, history, replay, verify, export, import_]
+COMMAND_MODULES = [bench, demo, at, history, replay, verify, export, import_, serve, users]
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:

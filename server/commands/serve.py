@@ -1,0 +1,53 @@
+"""`flux serve`: the notes server (Starlette under uvicorn)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+
+from server.app import close_app, open_app
+from server.backends import database_url
+from server.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    parser = commands.add_parser("serve", help="serve the notes app over HTTP and websocket")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument(
+        "--no-signup", action="store_true", help="turn the sign-up page off (admins add users)"
+    )
+    add_database_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    settings = Settings(database_url=database_url(args.database), signup=not args.no_signup)
+    asyncio.run(serve(settings, args.host, args.port))
+    return 0
+
+
+async def serve(settings: Settings, host: str, port: int) -> None:
+    app = await open_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_body_bytes + 1024,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await close_app(app)

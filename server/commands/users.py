@@ -1,0 +1,66 @@
+"""`flux users add NAME --role ROLE` and `flux users list`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from server.app import open_store
+from server.backends import database_url
+from server.users import EDITOR, ROLES, UserError, Users
+
+
+def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    parser = commands.add_parser("users", help="add and list the users who may sign in")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", help="add a user (password from stdin when piped, else prompted)"
+    )
+    add.add_argument("name")
+    add.add_argument("--role", choices=ROLES, default=EDITOR, help="admin, editor or viewer")
+    add_database_option(add)
+    add.set_defaults(run=lambda args: asyncio.run(run_add(args.database, args.name, args.role)))
+    listing = actions.add_parser("list", help="list users and their roles")
+    add_database_option(listing)
+    listing.set_defaults(run=lambda args: asyncio.run(run_list(args.database)))
+
+
+def read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise UserError("The two passwords differ; nothing was saved. Try again.")
+    return first
+
+
+async def run_add(url: str | None, name: str, role: str) -> int:
+    try:
+        password = read_password()
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 1
+    store = await open_store(database_url(url))
+    try:
+        user = await Users(store.get_database()).add(name, password, role)
+    except UserError as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        await store.get_database().close()
+    print(f"Added {user.name} ({user.role}).")
+    return 0
+
+
+async def run_list(url: str | None) -> int:
+    store = await open_store(database_url(url))
+    try:
+        for user in await Users(store.get_database()).list():
+            print(f"{user.name}\t{user.role}")
+    finally:
+        await store.get_database().close()
+    return 0
