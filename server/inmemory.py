@@ -13,9 +13,11 @@ once stored, so a caller may keep a reference to one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server import eventlog
 from server.database import Database
@@ -121,3 +123,13 @@ async def events_between(
             return
         yield events
         after = events[-1]["seq"]
+
+
+@asynccontextmanager
+async def writing(database: Database) -> AsyncIterator[AsyncConnection]:
+    """A write transaction outside the log lock (BEGIN IMMEDIATE on SQLite, so it waits
+    for the write lock instead of failing to upgrade a read transaction)."""
+    async with database.engine.connect() as conn:
+        conn = await conn.execution_options(flux_write=True)
+        async with conn.begin():
+            yield conn

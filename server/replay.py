@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server import eventlog, snapshots
 from server.database import Database
 from server.errors import ConfigurationError, StoreError
-from server.inmemory import Replayer, collection_names, events_between
+from server.inmemory import Replayer, collection_names, events_between, writing
 from server.progress import Reporter, Silent
 from server.sql_collection import apply_changeset
 from server.types import Event, RootReducer
@@ -91,7 +91,7 @@ async def replay(
     fresh = fresh_tables(database, token)
     metadata = next(iter(fresh.values())).metadata if fresh else MetaData()
     try:
-        async with database.engine.begin() as conn:
+        async with writing(database) as conn:
             await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=False))
         replayer = Replayer(reducer, collection_names(reducer, database))
         end = await database.last_seq()
@@ -135,7 +135,7 @@ async def _bulk_insert(
 
 async def _execute(database: Database, work: Any) -> Any:
     try:
-        async with database.engine.begin() as conn:
+        async with writing(database) as conn:
             return await conn.run_sync(work)
     except SQLAlchemyError as error:
         raise StoreError(f"Replay failed: {error}") from error
@@ -223,7 +223,7 @@ async def _swap(database: Database, fresh: Mapping[str, Table], replayer: Replay
 
 async def _drop_quietly(database: Database, metadata: MetaData) -> None:
     try:
-        async with database.engine.begin() as conn:
+        async with writing(database) as conn:
             await conn.run_sync(lambda c: metadata.drop_all(c, checkfirst=True))
     except SQLAlchemyError:
         pass

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from server.database import Database
 from server.errors import ConfigurationError, StoreError
-from server.inmemory import Replayer, State, collection_names, events_between
+from server.inmemory import Replayer, State, collection_names, events_between, writing
 from server.types import Event, RootReducer
 
 log = logging.getLogger("flux.snapshots")
@@ -66,7 +66,7 @@ async def ensure_table(database: Database) -> None:
             "rename the read-model table."
         )
     try:
-        async with database.engine.begin() as conn:
+        async with writing(database) as conn:
             await conn.run_sync(lambda c: snapshot_metadata.create_all(c, checkfirst=True))
     except SQLAlchemyError as error:
         if not await _exists(database):  # another process may have created it meanwhile
@@ -97,7 +97,7 @@ async def load_nearest(database: Database, seq: int | None = None) -> tuple[int,
 async def save(database: Database, seq: int, text: str) -> None:
     """Store one snapshot; one that already exists (taken by another process) is kept."""
     try:
-        async with database.engine.begin() as conn:
+        async with writing(database) as conn:
             await conn.execute(snapshots_table.insert().values(seq=seq, state=text))
     except IntegrityError:
         pass
