@@ -4,13 +4,30 @@ State shape (the same in CPython and in the browser's Redux store):
 
     {"notes": {"<id>": {"id": "<id>", ...}, ...}, ...}
 
-Applying never mutates: it returns a new state that shares untouched parts
-with the old one, as Redux expects.
+In JavaScript the state and its collections are plain objects (what
+JSON.parse gives), so the first render's JSON can be used as the state as it
+is.  Applying never mutates: it returns a new state that shares untouched
+parts with the old one, as Redux expects.  A changeset that does not fit the
+state raises ChangesetConflict and changes nothing.
 """
 
 from shared_reducers.collection import Collection
 from shared_reducers.errors import ChangesetConflict
-from shared_reducers.portable import copy_of, get_or, has_key, keys_of, merged
+from shared_reducers.portable import (
+    copy_of,
+    describe,
+    empty_map,
+    get_or,
+    has_key,
+    is_list,
+    is_object,
+    is_string,
+    keys_of,
+    merged,
+    put,
+    sort_texts,
+    without,
+)
 
 
 class MemoryCollection(Collection):
@@ -31,42 +48,59 @@ class MemoryDatabase:
         self.state = state
 
     def collection(self, name):
-        return MemoryCollection(name, get_or(self.state, name, {}))
+        return MemoryCollection(name, get_or(self.state, name, empty_map()))
 
 
 def empty_state(names):
-    state = {}
+    state = empty_map()
     for name in names:
-        state[name] = {}
+        put(state, name, empty_map())
     return state
 
 
 def apply_operation(state, operation):
-    name = operation["collection"]
-    id = operation["id"]
-    kind = operation["op"]
-    rows = copy_of(get_or(state, name, {}))
+    if not is_object(operation):
+        raise ChangesetConflict("An operation must be an object; got " + describe(operation) + ".")
+    kind = get_or(operation, "op", None)
+    name = get_or(operation, "collection", None)
+    id = get_or(operation, "id", None)
+    if not is_string(kind) or not is_string(name) or not is_string(id):
+        raise ChangesetConflict("An operation needs 'op', 'collection' and 'id' as strings.")
+    rows = get_or(state, name, empty_map())
     exists = has_key(rows, id)
+    if kind == "insert" or kind == "update":
+        values = get_or(operation, "values", None)
+        if not is_object(values):
+            raise ChangesetConflict(
+                "The " + kind + " of " + id + " in " + name + " needs 'values' as an object."
+            )
     if kind == "insert":
         if exists:
             raise ChangesetConflict("A row with id " + id + " already exists in " + name + ".")
-        rows[id] = copy_of(operation["values"])
+        rows = copy_of(rows)
+        put(rows, id, copy_of(values))
     elif kind == "update":
         if not exists:
             raise ChangesetConflict("There is no row " + id + " in " + name + " to update.")
-        rows[id] = merged(rows[id], operation["values"])
+        rows = copy_of(rows)
+        put(rows, id, merged(rows[id], without(values, "id")))
     elif kind == "remove":
         if not exists:
             raise ChangesetConflict("There is no row " + id + " in " + name + " to remove.")
-        del rows[id]
+        rows = without(rows, id)
     else:
-        raise ChangesetConflict("Unknown operation " + kind + ".")
+        raise ChangesetConflict(
+            "An operation's 'op' must be insert, update or remove; got " + describe(kind) + "."
+        )
     out = copy_of(state)
-    out[name] = rows
+    put(out, name, rows)
     return out
 
 
 def apply_changeset(state, changeset):
+    """The state after every operation of `changeset`, or ChangesetConflict."""
+    if not is_list(changeset):
+        raise ChangesetConflict("A changeset must be a list; got " + describe(changeset) + ".")
     for operation in changeset:
         state = apply_operation(state, operation)
     return state
@@ -78,11 +112,9 @@ def reduce_state(reducer, state, event):
 
 
 def rows_of(state, name):
-    """The rows of one collection as a list sorted by id."""
-    rows = get_or(state, name, {})
-    ids = keys_of(rows)
-    ids.sort()
+    """The rows of one collection as a list sorted by id (code point order)."""
+    rows = get_or(state, name, empty_map())
     out = []
-    for id in ids:
+    for id in sort_texts(keys_of(rows)):
         out.append(rows[id])
     return out

@@ -5,22 +5,57 @@ comments: the block between `# __pragma__ ('skip')` and `# __pragma__
 ('noskip')` is CPython's version; the string after it is what Transcrypt
 compiles instead (with the `--ecom` switch).  Everywhere else, call these
 instead of the Python construct they replace (see SUBSET.md).
+
+Mappings are string-keyed: a dict in CPython, a plain object in JavaScript
+(what JSON.parse returns).  Writes go through `put` so that a key such as
+"__proto__" or "constructor" is an ordinary key in JavaScript too, and the
+mappings these helpers create are plain objects, not Transcrypt dicts (whose
+hidden `py_keys`, `py_get`, ... properties would shadow such keys).
 """
 
 
 # __pragma__ ('skip')
 def keys_of(mapping):
-    """The keys of a dict or of a plain JavaScript object, as a list."""
+    """The keys of a mapping, as a new list (order: do not rely on it)."""
     return list(mapping.keys())
 
 
 def has_key(mapping, key):
-    """True when `key` is one of the mapping's own keys."""
-    return key in mapping
+    """True when `key` (a string) is one of the mapping's own keys."""
+    return isinstance(key, str) and key in mapping
+
+
+def empty_map():
+    """A new, empty mapping."""
+    return {}
+
+
+def put(mapping, key, value):
+    """mapping[key] = value, also for keys such as "__proto__" in JavaScript."""
+    mapping[key] = value
+
+
+def copy_of(mapping):
+    """A shallow copy of a mapping."""
+    return dict(mapping)
+
+
+def merged(mapping, changes):
+    """A copy of `mapping` with the keys of `changes` set."""
+    out = dict(mapping)
+    out.update(changes)
+    return out
+
+
+def without(mapping, key):
+    """A copy of `mapping` without `key` (instead of `del`)."""
+    out = dict(mapping)
+    out.pop(key, None)
+    return out
 
 
 def is_object(value):
-    """True for a dict (a plain object in JavaScript), not for a list."""
+    """True for a mapping (a plain object in JavaScript), not for a list or None."""
     return isinstance(value, dict)
 
 
@@ -36,8 +71,28 @@ def is_bool(value):
     return isinstance(value, bool)
 
 
+def is_number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A whole number; 2.0 counts, as JSON.parse gives JavaScript no way to tell."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def text_length(text):
+    """The number of characters (code points): `len` counts UTF-16 units in JavaScript."""
+    return len(text)
+
+
+def sort_texts(texts):
+    """A new list of the strings sorted by code point (JavaScript's sort
+    compares UTF-16 units, which puts emoji before U+E000..U+FFFF)."""
+    return sorted(texts)
 
 
 # __pragma__ ('noskip')
@@ -48,7 +103,29 @@ def keys_of(mapping):
 
 
 def has_key(mapping, key):
-    return __pragma__('js', '{}', 'Object.prototype.hasOwnProperty.call(mapping, key)')
+    return __pragma__('js', '{}', 'typeof key === "string" && Object.prototype.propertyIsEnumerable.call(mapping, key)')
+
+
+def empty_map():
+    return __pragma__('js', '{}', '({})')
+
+
+def put(mapping, key, value):
+    __pragma__('js', '{}', 'Object.defineProperty(mapping, key, {value: value, enumerable: true, writable: true, configurable: true})')
+
+
+def copy_of(mapping):
+    return __pragma__('js', '{}', '({...mapping})')
+
+
+def merged(mapping, changes):
+    return __pragma__('js', '{}', '({...mapping, ...changes})')
+
+
+def without(mapping, key):
+    out = copy_of(mapping)
+    __pragma__('js', '{}', 'delete out[key]')
+    return out
 
 
 def is_object(value):
@@ -67,26 +144,22 @@ def is_bool(value):
     return __pragma__('js', '{}', 'typeof value === "boolean"')
 
 
+def is_number(value):
+    return __pragma__('js', '{}', 'typeof value === "number"')
+
+
 def is_int(value):
     return __pragma__('js', '{}', 'Number.isInteger(value)')
 
+
+def text_length(text):
+    return __pragma__('js', '{}', 'Array.from(text).length')
+
+
+def sort_texts(texts):
+    return __pragma__('js', '{}', '[...texts].sort((a, b) => { for (let i = 0, j = 0; i < a.length && j < b.length;) { const x = a.codePointAt(i), y = b.codePointAt(j); if (x !== y) { return x - y; } i += x > 0xffff ? 2 : 1; j += y > 0xffff ? 2 : 1; } return (a.length > b.length) - (a.length < b.length); })')
+
 ?"""
-
-
-def copy_of(mapping):
-    """A shallow copy of a dict / plain object."""
-    out = {}
-    for key in keys_of(mapping):
-        out[key] = mapping[key]
-    return out
-
-
-def merged(mapping, changes):
-    """A copy of `mapping` with the keys of `changes` set."""
-    out = copy_of(mapping)
-    for key in keys_of(changes):
-        out[key] = changes[key]
-    return out
 
 
 def get_or(mapping, key, default):
@@ -102,3 +175,20 @@ def extend(target, items):
     for item in items:
         target.append(item)
     return target
+
+
+def describe(value):
+    """What a value is, in words, for error messages ("a number", "null")."""
+    if value is None:
+        return "null"
+    if is_bool(value):
+        return "true or false"
+    if is_string(value):
+        return "a string"
+    if is_number(value):
+        return "a number"
+    if is_list(value):
+        return "a list"
+    if is_object(value):
+        return "an object"
+    return "an unknown value"

@@ -1,0 +1,71 @@
+// Runs event sequences through the transpiled shared reducers, for tests/test_isomorphism.py.
+//
+//   node tests/node/run_reducer.mjs web/build/shared_reducers.js
+//
+// stdin: one JSON line per case, {"events": [event, ...]} (events as the
+// browser gets them: parsed JSON, plain objects).  stdout: one JSON line per
+// case, {"steps": [step, ...]}, where a step is what tests/test_isomorphism.py's
+// run_case computes in CPython: {"changeset", "state", "ids"} after an accepted
+// event, {"rejected": {"error", "reason"}} for a rejected one, or {"crash": text}.
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+const entry = process.argv[2];
+if (!entry) {
+  console.error('usage: node run_reducer.mjs path/to/web/build/shared_reducers.js');
+  process.exit(2);
+}
+const shared = await import(pathToFileURL(resolve(entry)).href);
+const { notes_reducer, combine_reducers, reduce_state, apply_changeset, empty_state, rows_of,
+  MemoryDatabase, EventRejected } = shared;
+
+const root = combine_reducers({ notes: notes_reducer });
+
+function step(state, event) {
+  try {
+    const changeset = root(MemoryDatabase(state), event);
+    const next = apply_changeset(state, changeset);
+    return [next, { changeset, state: next, ids: rows_of(next, 'notes').map((row) => row.id) }];
+  } catch (error) {
+    if (isRejection(error)) {
+      return [state, { rejected: { error: error.__class__.__name__, reason: error.reason } }];
+    }
+    return [state, { crash: String(error && error.stack ? error.stack : error) }];
+  }
+}
+
+function isRejection(error) {
+  let cls = error && error.__class__;
+  while (cls) {
+    if (cls === EventRejected) return true;
+    cls = cls.__bases__ && cls.__bases__[0];
+  }
+  return false;
+}
+
+function runCase(events) {
+  let state = empty_state(['notes']);
+  const steps = [];
+  for (const event of events) {
+    const [next, result] = step(state, event);
+    state = next;
+    steps.push(result);
+  }
+  return { steps };
+}
+
+// Keep reduce_state referenced: it is part of the entry module's contract.
+if (typeof reduce_state !== 'function') throw new Error('reduce_state is missing from the build');
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (line.trim() === '') continue;
+  let answer;
+  try {
+    answer = runCase(JSON.parse(line).events);
+  } catch (error) {
+    answer = { crash: String(error && error.stack ? error.stack : error) };
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n');
+}
