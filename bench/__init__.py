@@ -1,0 +1,1 @@
+"""`flux bench`: every scenario measures its baseline in the same run, alternating."""

@@ -1,0 +1,65 @@
+"""`flux bench [--quick] [--only NAME] [--json OUT]`: the benchmark suite (bench/)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SCENARIOS = ["dispatch", "peer", "concurrency"]
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:
+    parser = commands.add_parser(
+        "bench", help="run the benchmarks, each side by side with its baseline"
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run (under a minute)")
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        action="append",
+        choices=SCENARIOS,
+        help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument("--json", metavar="OUT", type=Path, help="write the figures as JSON")
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite,postgresql (default both)",
+    )
+    parser.add_argument(
+        "--plots",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write a PNG per scenario (default: docs/bench on a full run)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.report import table, write_json, write_plots
+
+    backends = [b for b in args.backends.split(",") if b]
+    names = args.only or SCENARIOS
+    results = []
+    with tempfile.TemporaryDirectory(prefix="flux-bench-") as tmp:
+        for name in names:
+            module = importlib.import_module(f"bench.{name}")
+            print(f"running {name} ...", file=sys.stderr, flush=True)
+            result = asyncio.run(module.run(args.quick, Path(tmp), backends))
+            print(table(result), flush=True)
+            print(flush=True)
+            results.append(result)
+    if args.json:
+        write_json(results, args.json)
+    plots = args.plots or (None if args.quick else DOCS / "bench")
+    if plots is not None:
+        write_plots(results, plots)
+    return 0
