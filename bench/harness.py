@@ -130,12 +130,8 @@ async def scratch_database(backend: str, workdir: Path) -> AsyncIterator[str]:
     """A URL of a new, empty database, dropped afterwards."""
     name = f"flux_bench_{uuid.uuid4().hex[:10]}"
     if backend == "sqlite":
-        path = workdir / f"{name}.db"
-        try:
-            yield f"sqlite+aiosqlite:///{path}"
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        # the files go with the caller's temporary folder
+        yield f"sqlite+aiosqlite:///{workdir / f'{name}.db'}"
         return
     if backend != "postgresql":
         raise ValueError(f"unknown backend {backend}")
