@@ -23,12 +23,14 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from server import eventlog
-from server.database import Database
+from server.auth import current_user
 from server.schema import notes
-from server.types import Row
+from server.services import services
+from server.types import Event, Row
+from server.users import User
+from server.visibility import row_visible
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
@@ -36,8 +38,6 @@ NODE_MODULES = ROOT / "node_modules"
 REDUX = NODE_MODULES / "redux" / "dist" / "redux.browser.mjs"
 LIT_HTML = NODE_MODULES / "lit-html"
 LIT_HTML_FILE = re.compile(r"^(directives/)?[a-z][a-z-]*\.js$")
-
-templates = Jinja2Templates(directory=str(ROOT / "templates"))
 
 IMPORT_MAP = {
     "imports": {
@@ -48,24 +48,32 @@ IMPORT_MAP = {
 }
 
 
-def visible_rows(conn: Connection, user_name: str) -> tuple[list[Row], int]:
-    """The notes `user_name` may see (shared ones and their own private ones), and
-    the last seq, read in one transaction so they match."""
+RECENT_EVENTS = 30
+RECENT_WINDOW = 200
+
+
+def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Event]]:
+    """The last seq, every note and the last events of the log, in one
+    transaction so they match."""
     seq = eventlog.last_seq(conn)
-    query = select(notes).where(
-        (notes.c.private == False) | (notes.c.author == user_name)  # noqa: E712
-    )
-    rows = [dict(row._mapping) for row in conn.execute(query)]
-    return rows, seq
+    rows = [dict(row._mapping) for row in conn.execute(select(notes))]
+    recent = eventlog.read_after(conn, max(0, seq - RECENT_WINDOW))
+    return seq, rows, recent
 
 
-async def initial_state(database: Database, user: Any) -> dict[str, Any]:
-    rows, seq = await database.read(lambda conn: visible_rows(conn, user.name))
-    rows.sort(key=lambda row: (row["createdAt"], row["id"]), reverse=True)
+async def initial_state(request: Request, user: User) -> dict[str, Any]:
+    """What the page embeds: the user, the notes they may see, the last seq, and
+    the recent events they may see (oldest first) for the events panel."""
+    flux = services(request)
+    seq, rows, recent = await flux.database.read(read_snapshot)
+    visible = [row for row in rows if row_visible(user, row)]
+    visible.sort(key=lambda row: (row["createdAt"], row["id"]), reverse=True)
+    events = await flux.visibility.events(user, recent)
     return {
-        "user": {"name": user.name, "role": user.role},
+        "user": user.as_json(),
         "seq": seq,
-        "notes": {row["id"]: row for row in rows},
+        "notes": {row["id"]: row for row in visible},
+        "events": events[-RECENT_EVENTS:],
     }
 
 
@@ -73,8 +81,8 @@ async def notes_page(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    state = await initial_state(request.app.state.store.get_database(), user)
-    return templates.TemplateResponse(
+    state = await initial_state(request, user)
+    response: Response = services(request).templates.TemplateResponse(
         request,
         "notes.html",
         {
@@ -85,13 +93,7 @@ async def notes_page(request: Request) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
-
-
-async def current_user(request: Request) -> Any:
-    """The signed-in user (name, role), from the server's auth module."""
-    from server import auth  # the server's module; imported late to keep this one standalone
-
-    return await auth.current_user(request)
+    return response
 
 
 async def redux(request: Request) -> Response:

@@ -24,36 +24,43 @@ function noteIdOf(event) {
   return payload && typeof payload.id === 'string' ? payload.id : '';
 }
 
-/** The title a person knows the note by: the one before the event, else the payload's. */
+/** The title a person knows the note by: the one before the event, else the payload's ('' if none). */
 function titleOf(event, before) {
   const id = noteIdOf(event);
   const note = before && before.notes ? before.notes[id] : undefined;
   if (note && note.title) return note.title;
-  if (event.payload && typeof event.payload.title === 'string' && event.payload.title) {
-    return event.payload.title;
-  }
-  return 'Untitled';
+  if (event.payload && typeof event.payload.title === 'string') return event.payload.title;
+  return '';
 }
 
 /**
- * One line of the events panel.
+ * One line of the events panel: "<user> <verb> <title> <detail>"; an empty
+ * title means an untitled note.
  * @returns {{seq: number, id: string, user: string, verb: string, title: string, detail: string, timestamp: string, noteId: string}}
  */
 export function describeEvent(event, before, after) {
   const noteId = noteIdOf(event);
+  let verb = VERBS[event.type] || event.type;
+  let title = titleOf(event, before);
   let detail = '';
   if (event.type === 'noteTitleEdited' && event.payload && typeof event.payload.title === 'string') {
-    detail = 'to “' + event.payload.title + '”';
+    const old = before && before.notes && before.notes[noteId] ? before.notes[noteId].title : '';
+    if (old) {
+      detail = 'to “' + event.payload.title + '”';
+    } else {
+      verb = 'titled';
+      title = event.payload.title;
+    }
   }
   if (after && after.notes && after.notes[noteId + '~' + event.id]) {
-    detail = 'concurrently; kept as a conflict copy';
+    detail = 'at the same time as someone else; kept as a conflict copy';
   }
   return {
     seq: event.seq || 0,
     id: event.id,
     user: (event.meta && event.meta.user) || 'someone',
-    verb: VERBS[event.type] || event.type,
-    title: titleOf(event, before),
+    verb,
+    title,
     detail,
     timestamp: event.timestamp || '',
     noteId,

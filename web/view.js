@@ -131,7 +131,9 @@ export class View {
             ${repeat(state.recent, (line) => line.id, (line) => html`
               <li>
                 <strong>${line.user}</strong> ${line.verb}
-                <span class="note-title">“${line.title}”</span>${line.detail ? ' ' + line.detail : ''}
+                ${line.title
+                  ? html`<span class="note-title">“${line.title}”</span>`
+                  : 'a new note'}${line.detail ? ' ' + line.detail : ''}
                 <time datetime=${line.timestamp}>${clock(line.timestamp)}</time>
               </li>`)}
           </ol>

@@ -1,0 +1,89 @@
+"""Fixtures of the browser tests: a real `flux serve`, real Chromium, signed-in pages.
+
+Chromium is Debian's (`/usr/bin/chromium`, installed by .ci/ensure-chromium),
+launched through `executable_path` because Playwright cannot download its
+own browsers here.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.server_process import FluxServer
+
+CHROMIUM = os.environ.get("FLUX_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "correct horse battery"
+USERS = {"ada": "editor", "bob": "editor", "vic": "viewer"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; run .ci/ensure-chromium (or set FLUX_CHROMIUM).")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[FluxServer]:
+    """A fresh database with ada and bob (editors) and vic (viewer), served by `flux serve`."""
+    flux = FluxServer(tmp_path)
+    for name, role in USERS.items():
+        flux.add_user(name, PASSWORD, role)
+    flux.start()
+    yield flux
+    flux.stop()
+
+
+@pytest.fixture
+def sign_in(browser: Browser, server: FluxServer) -> Iterator[Callable[..., Page]]:
+    """`sign_in("ada")` -> a page of a new browser context, signed in, live."""
+    contexts = []
+
+    def open_page(name: str, width: int = 1280, height: int = 800) -> Page:
+        context = browser.new_context(
+            base_url=server.url, viewport={"width": width, "height": height}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("status")).to_contain_text("Live")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def db_notes(server: FluxServer) -> dict[str, tuple[str, str]]:
+    """id -> (title, text) straight from the server's SQLite file."""
+    path = server.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT id, title, text FROM notes").fetchall()
+    return {row[0]: (row[1], row[2]) for row in rows}

@@ -1,0 +1,54 @@
+"""Two people on the same notes, in two browser contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import db_notes
+from e2e.notes_page import create_note, edit, note, notes, wait_synced
+from e2e.server_process import FluxServer
+
+SignIn = Callable[..., Page]
+
+
+def test_a_new_note_and_an_edit_reach_the_other_user_without_reload(sign_in: SignIn) -> None:
+    ada, bob = sign_in("ada"), sign_in("bob")
+    create_note(ada, "Shopping", "milk")
+    wait_synced(ada)
+    expect(note(bob, "Shopping")).to_be_visible(timeout=2000)
+    expect(note(bob, "Shopping").get_by_label("Text")).to_have_value("milk")
+
+    edit(note(bob, "Shopping"), "Text", "milk, eggs")
+    wait_synced(bob)
+    expect(note(ada, "Shopping").get_by_label("Text")).to_have_value("milk, eggs", timeout=2000)
+
+
+def test_simultaneous_edits_converge_and_keep_both_texts(
+    sign_in: SignIn, server: FluxServer
+) -> None:
+    ada, bob = sign_in("ada"), sign_in("bob")
+    create_note(ada, "Plan", "start")
+    expect(note(bob, "Plan").get_by_label("Text")).to_have_value("start")
+
+    ada_text, bob_text = (
+        note(ada, "Plan").get_by_label("Text"),
+        note(bob, "Plan").get_by_label("Text"),
+    )
+    ada_text.fill("ada's version")
+    bob_text.fill("bob's version")
+    ada_text.press("Tab")
+    bob_text.press("Tab")
+    wait_synced(ada)
+    wait_synced(bob)
+
+    # One edit wins, the other is kept as a visible conflict copy; both pages agree.
+    expect(notes(ada)).to_have_count(2)
+    expect(notes(bob)).to_have_count(2)
+    shown_ada = sorted(notes(ada).get_by_label("Text").all_input_values())
+    shown_bob = sorted(notes(bob).get_by_label("Text").all_input_values())
+    assert shown_ada == shown_bob == ["ada's version", "bob's version"]
+    stored = sorted(text for _title, text in db_notes(server).values())
+    assert stored == shown_ada
+    expect(ada.get_by_text("Conflict copy")).to_have_count(1)
