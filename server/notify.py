@@ -1,0 +1,64 @@
+"""PostgreSQL LISTEN on a dedicated connection: wake-ups from other instances.
+
+Each append on PostgreSQL sends `pg_notify('flux_events', '<last seq>')` inside
+its transaction (see `Backend.announce`), delivered at commit.  A notification
+is only a wake-up: the follower reads the events from the log.  Payloads are
+limited and a notification sent while this connection is down is lost, which
+is why the follower also polls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import URL
+
+log = logging.getLogger("flux.notify")
+
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+class PgListener:
+    """One asyncpg connection that LISTENs on a channel and calls `on_seq(seq | None)`."""
+
+    def __init__(self, url: URL, channel: str, on_seq: Callable[[int | None], None]) -> None:
+        self.url = url
+        self.channel = channel
+        self.on_seq = on_seq
+        self._conn: Any = None
+
+    @property
+    def alive(self) -> bool:
+        return self._conn is not None and not self._conn.is_closed()
+
+    async def connect(self) -> None:
+        """Open the connection and LISTEN; raises OSError/asyncpg errors when it cannot."""
+        await self.close()
+        args = self.url.translate_connect_args(username="user")
+        conn = await asyncpg.connect(**args, timeout=CONNECT_TIMEOUT_SECONDS)
+        try:
+            await conn.add_listener(self.channel, self._heard)
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+
+    def _heard(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            seq: int | None = int(payload)
+        except ValueError:
+            seq = None  # still a wake-up: read the log
+        self.on_seq(seq)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await conn.close(timeout=CONNECT_TIMEOUT_SECONDS)
+        except Exception:  # a dead socket: nothing left to release but the handle
+            log.debug("Closing the LISTEN connection failed", exc_info=True)
+            conn.terminate()
