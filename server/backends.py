@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -57,7 +57,21 @@ class Backend:
     def create_engine(self, url: URL, synchronous: str | None = None) -> AsyncEngine:
         engine = create_async_engine(url, **self.engine_options)
         if self.name == "sqlite":
-            _configure_sqlite(engine, sqlite_synchronous(synchronous))
+            _configure_sqlite(engine.sync_engine, sqlite_synchronous(synchronous))
+        return engine
+
+    def create_writer_engine(self, url: URL, synchronous: str | None = None) -> Engine | None:
+        """SQLite only: a synchronous engine on the same file for the store's writes.
+
+        aiosqlite hops to its own thread for every cursor call, about 40 hops
+        for one dispatch (measured: bench/dispatch.py); running the whole
+        write transaction in one worker thread makes that one hop.  Reads
+        stay on aiosqlite.  None for other backends and for in-memory SQLite.
+        """
+        if self.name != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        engine = create_engine(url.set(drivername="sqlite"))
+        _configure_sqlite(engine, sqlite_synchronous(synchronous))
         return engine
 
     def announce(self, conn: Connection, seq: int) -> None:
@@ -103,7 +117,7 @@ def backend_for(url: str) -> tuple[Backend, URL]:
     )
 
 
-def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     """WAL, the chosen durability, and real transactions.
 
     Python's sqlite3 module opens transactions lazily and never for a SELECT;
@@ -116,7 +130,7 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
             f"sqlite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}; got {synchronous!r}"
         )
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -125,7 +139,7 @@ def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("flux_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from sqlalchemy import Connection, MetaData, Table, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,8 +29,20 @@ T = TypeVar("T")
 class Database:
     """The engine, the log and the read-model tables of one database."""
 
-    def __init__(self, engine: AsyncEngine, backend: Backend, metadata: MetaData) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        backend: Backend,
+        metadata: MetaData,
+        writer_engine: Engine | None = None,
+    ) -> None:
         self.engine = engine
+        self.writer_engine = writer_engine
+        self._writer = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="flux-writer")
+            if writer_engine is not None
+            else None
+        )
         self.backend = backend
         self.metadata = metadata
         self.tables: dict[str, Table] = dict(metadata.tables)
@@ -73,15 +86,26 @@ class Database:
         """
         async with self.write_lock:
             async with self._translated():
-                async with self.engine.connect() as conn:
-                    conn = await conn.execution_options(flux_write=True)
-                    async with conn.begin():
-                        result = await conn.run_sync(self._locked(work))
+                if self._writer is not None:
+                    loop = asyncio.get_running_loop()
+                    result = await loop.run_in_executor(self._writer, self._write_in_thread, work)
+                else:
+                    async with self.engine.connect() as conn:
+                        conn = await conn.execution_options(flux_write=True)
+                        async with conn.begin():
+                            result = await conn.run_sync(self._locked(work))
             if after_commit is not None:
                 outcome = after_commit(result)
                 if outcome is not None:
                     await outcome
             return result
+
+    def _write_in_thread(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
+        assert self.writer_engine is not None
+        with self.writer_engine.connect() as conn:
+            conn = conn.execution_options(flux_write=True)
+            with conn.begin():
+                return self._locked(work)(conn)
 
     def _locked(
         self, work: Callable[[Connection, tuple[int, str]], T]
@@ -142,6 +166,11 @@ class Database:
             return False
 
     async def close(self) -> None:
+        if self._writer is not None and self.writer_engine is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, self.writer_engine.dispose
+            )
+            self._writer.shutdown(wait=True)
         await self.engine.dispose()
 
 
@@ -197,7 +226,9 @@ async def connect(
     check_read_model(metadata)
     backend, parsed = backend_for(database_url(url))
     engine = backend.create_engine(parsed, sqlite_synchronous)
-    database = Database(engine, backend, metadata)
+    database = Database(
+        engine, backend, metadata, backend.create_writer_engine(parsed, sqlite_synchronous)
+    )
     try:
         async with database._translated():
             if create:
