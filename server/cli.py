@@ -11,9 +11,35 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from server.commands import at, bench, demo, export, history, import_, replay, serve, users, verify
+from server.commands import (
+    at,
+    bench,
+    check_reducers,
+    demo,
+    export,
+    history,
+    import_,
+    replay,
+    serve,
+    transpile,
+    users,
+    verify,
+)
 
-COMMAND_MODULES = [bench, demo, at, history, replay, verify, export, import_, serve, users]
+COMMAND_MODULES = [
+    bench,
+    demo,
+    at,
+    history,
+    replay,
+    verify,
+    export,
+    import_,
+    serve,
+    users,
+    transpile,
+    check_reducers,
+]
 
 
 def add_database_option(parser: argparse.ArgumentParser) -> None:

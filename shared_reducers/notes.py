@@ -52,15 +52,15 @@ def notes_reducer(notes, event):
     if not is_string(kind):
         return notes.no_change()
     if kind == "noteAdded":
-        return note_added(notes, payload_of(event), event)
+        return note_added(notes, payload_of(event, kind), event)
     if kind == "noteTitleEdited":
-        return edit(notes, payload_of(event), event, "title")
+        return edit(notes, payload_of(event, kind), event, "title")
     if kind == "noteContentEdited":
-        return edit(notes, payload_of(event), event, "text")
+        return edit(notes, payload_of(event, kind), event, "text")
     if kind == "noteRemoved":
-        return note_removed(notes, payload_of(event))
+        return note_removed(notes, payload_of(event, kind))
     if kind == "noteRestored":
-        return note_restored(notes, payload_of(event), event)
+        return note_restored(notes, payload_of(event, kind), event)
     return notes.no_change()
 
 
@@ -158,12 +158,10 @@ def new_note(id, title, text, payload, event):
     }
 
 
-def payload_of(event):
+def payload_of(event, kind):
     payload = get_or(event, "payload", None)
     if not is_object(payload):
-        raise EventRejected(
-            event["type"] + " needs a payload object; got " + describe(payload) + "."
-        )
+        raise EventRejected(kind + " needs a payload object; got " + describe(payload) + ".")
     return payload
 
 
