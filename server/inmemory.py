@@ -93,12 +93,19 @@ def canonical(table: Table, row: Mapping[str, Any] | None) -> Row | None:
     """A row with exactly the table's columns (missing ones None), as SQL returns it."""
     if row is None:
         return None
-    return {column.name: row.get(column.name) for column in table.columns}
+    return {name: row.get(name) for name in table.c.keys()}
 
 
 def canonical_rows(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[Row]:
-    out = [canonical(table, row) for row in rows]
-    return sorted((r for r in out if r is not None), key=lambda r: str(r["id"]))
+    """Canonical rows sorted by id."""
+    names = table.c.keys()
+    wanted = set(names)
+    out = [
+        dict(row) if row.keys() == wanted else {name: row.get(name) for name in names}
+        for row in rows
+    ]
+    out.sort(key=lambda r: str(r["id"]))
+    return out
 
 
 def read_between(conn: Connection, after: int, upto: int, limit: int) -> list[Event]:
