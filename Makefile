@@ -4,19 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
+REDUCERS_BUILD := web/build/shared_reducers.js
 
-.PHONY: run test check deps clean chromium
+.PHONY: run test check deps clean chromium check-reducers
 
-run: deps $(NODE_INSTALLED)
+run: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
 	$(BIN)/flux serve
 
-test: deps $(NODE_INSTALLED) chromium
+test: deps $(NODE_INSTALLED) chromium $(REDUCERS_BUILD) check-reducers
 	$(BIN)/pytest
 
 check: deps
 	$(BIN)/ruff format --check server shared_reducers tests e2e bench
 	$(BIN)/ruff check server shared_reducers tests e2e bench
 	$(BIN)/mypy
+	$(BIN)/flux check-reducers
 
 deps: $(INSTALLED)
 
@@ -30,6 +32,14 @@ $(INSTALLED): pyproject.toml
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The shared reducers in JavaScript (Transcrypt), rebuilt when a source is newer.
+$(REDUCERS_BUILD): $(INSTALLED) $(wildcard shared_reducers/*.py) server/transpile.py
+	$(BIN)/flux transpile
+
+# The portable-subset check of the shared reducers (also part of `make check`).
+check-reducers: deps
+	$(BIN)/flux check-reducers
 
 # Debian's chromium for the e2e tests (Playwright cannot download browsers here).
 chromium:
