@@ -11,7 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SCENARIOS = ["dispatch", "peer", "concurrency"]
+SCENARIOS = [
+    "dispatch",
+    "peer",
+    "concurrency",
+    "rebuild",
+    "timemachine_scenario",
+    "fanout",
+    "browser_reducer",
+]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 

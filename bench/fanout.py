@@ -1,0 +1,220 @@
+"""Scenario 6: fan-out. One event to N = 10, 100, 1,000 websocket clients
+(the clients in another process): p50/p95/p99 from dispatch to receipt, vs a
+bare `websockets` broadcast server on the same machine; and the server's
+memory with N open clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import connect
+
+from bench.harness import Result, Row, percentile
+
+NAME = "fanout"
+TITLE = "6. Fan-out: one event to N websocket clients"
+TARGET = "p95 <= 1.5x the bare websockets broadcast"
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _more_files() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **(env or {})},
+        preexec_fn=_more_files,
+    )
+
+
+async def wait_line(proc: subprocess.Popen[str], word: str, timeout: float = 120) -> None:
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout)
+    if word not in line:
+        raise RuntimeError(f"expected {word!r} from {proc.args}, got {line!r}")
+
+
+async def wait_http(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def _measure(
+    client_args: list[str], n: int, count: int, send: object, server_pid: int
+) -> tuple[list[float], float]:
+    clients = spawn(
+        [sys.executable, "-m", "bench.fanout_clients", *client_args, str(n), str(count)]
+    )
+    try:
+        await wait_line(clients, "ready")
+        await asyncio.sleep(0.5)
+        memory = rss_mib(server_pid)
+        for _ in range(count):
+            await send()  # type: ignore[operator]
+            await asyncio.sleep(0.05 if n <= 100 else 0.25)
+        assert clients.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(clients.stdout.readline), 180)
+        result = json.loads(line)
+    finally:
+        clients.kill()
+        clients.wait()
+    if result["failed"] or result["unfinished"]:
+        raise RuntimeError(f"{result['failed']} clients failed, {result['unfinished']} unfinished")
+    return result["delays"], memory
+
+
+async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
+    sizes = [10, 100] if quick else [10, 100, 1000]
+    count = 10 if quick else 30
+    db = workdir / "fanout.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    env = {"FLUX_SECRET_KEY": "bench-secret"}
+    add = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "users",
+            "add",
+            "bench",
+            "--role",
+            "editor",
+            "--database",
+            url,
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    if add.returncode:
+        raise RuntimeError(add.stderr)
+    port, base_port = free_port(), free_port()
+    server = spawn(
+        [sys.executable, "-m", "server", "serve", "--port", str(port), "--database", url], env
+    )
+    baseline = spawn([sys.executable, "-m", "bench.fanout_baseline", str(base_port)])
+    rows: list[Row] = []
+    notes: list[str] = []
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        await wait_http(f"{origin}/healthz")
+        await wait_line(baseline, "listening")
+        http = httpx.AsyncClient(base_url=origin)
+        response = await http.post("/login", data={"username": "bench", "password": PASSWORD})
+        if response.status_code >= 400:
+            raise RuntimeError(f"login failed: {response.status_code} {response.text[:200]}")
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        await http.post(
+            "/api/events",
+            json={"type": "noteAdded", "payload": {"id": "fan", "title": "fan", "text": "0"}},
+            headers={"origin": origin},
+        )
+        trigger = await connect(f"ws://127.0.0.1:{base_port}/trigger")
+
+        async def flux_send() -> None:
+            r = await http.post(
+                "/api/events",
+                headers={"origin": origin},
+                json={
+                    "type": "noteContentEdited",
+                    "payload": {"id": "fan", "text": f"{time.time():.6f}"},
+                },
+            )
+            r.raise_for_status()
+
+        async def bare_send() -> None:
+            await trigger.send(json.dumps({"sent": f"{time.time():.6f}"}))
+
+        last = (await http.get("/api/events", params={"after": 0, "limit": 1000})).json()["events"][
+            -1
+        ]["seq"]
+        for n in sizes:
+            flux_delays, flux_mem = await _measure(
+                [
+                    f"ws://127.0.0.1:{port}/ws?after={last}",
+                    "--flux",
+                    "--cookie",
+                    cookie,
+                    "--origin",
+                    origin,
+                ],
+                n,
+                count,
+                flux_send,
+                server.pid,
+            )
+            last += count
+            bare_delays, bare_mem = await _measure(
+                [f"ws://127.0.0.1:{base_port}/ws"], n, count, bare_send, baseline.pid
+            )
+            for label, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+                rows.append(
+                    Row(
+                        f"N={n}\n{label}",
+                        percentile(flux_delays, q),
+                        percentile(bare_delays, q),
+                        "ms dispatch -> receipt",
+                        "bare websockets broadcast",
+                        samples_ours=[],
+                        samples_baseline=[],
+                    )
+                )
+            notes.append(
+                f"N={n}: server RSS with the clients open: flux {flux_mem:.0f} MiB, "
+                f"bare websockets {bare_mem:.0f} MiB."
+            )
+        await trigger.close()
+        await http.aclose()
+    finally:
+        for proc in (server, baseline):
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    p95 = [r for r in rows if "p95" in r.label]
+    notes.insert(
+        0,
+        f"{count} events per N; flux: POST /api/events -> commit -> hub -> every socket; "
+        "baseline: a message on a trigger socket -> websockets.broadcast. Clients in one other process.",
+    )
+    return Result(NAME, TITLE, TARGET, rows, notes=notes, met=all(r.ratio <= 1.5 for r in p95))

@@ -1,0 +1,56 @@
+// Folds the events of a JSON file through the transpiled shared reducer and
+// through the hand-written one, alternating rounds; prints JSON figures.
+// usage: node reducer_bench.mjs <build dir> <events.json> <rounds>
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { notesReducer, Rejected } from './notes_handwritten.mjs';
+
+const [buildDir, eventsPath, roundsText] = process.argv.slice(2);
+const shared = await import(pathToFileURL(`${buildDir}/shared_reducers.js`).href);
+const events = JSON.parse(readFileSync(eventsPath, 'utf8'));
+const rounds = Number(roundsText);
+const root = shared.combine_reducers({ notes: shared.notes_reducer });
+
+function foldTranspiled() {
+  let state = shared.empty_state(['notes']);
+  for (const event of events) {
+    try {
+      state = shared.reduce_state(root, state, event);
+    } catch (error) {
+      if (!(error instanceof shared.EventRejected)) throw error;
+    }
+  }
+  return state;
+}
+
+function foldHandwritten() {
+  let state = { notes: {} };
+  for (const event of events) {
+    try {
+      state = notesReducer(state, event);
+    } catch (error) {
+      if (!(error instanceof Rejected)) throw error;
+    }
+  }
+  return state;
+}
+
+const canonical = (state) =>
+  JSON.stringify(Object.keys(state.notes).sort().map((id) => state.notes[id]));
+if (canonical(foldTranspiled()) !== canonical(foldHandwritten())) {
+  console.error('the two reducers disagree on the final state');
+  process.exit(1);
+}
+
+const transpiled = [];
+const handwritten = [];
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? [foldTranspiled, foldHandwritten] : [foldHandwritten, foldTranspiled];
+  for (const fold of order) {
+    const start = process.hrtime.bigint();
+    fold();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    (fold === foldTranspiled ? transpiled : handwritten).push(ms);
+  }
+}
+console.log(JSON.stringify({ transpiled, handwritten, final: canonical(foldTranspiled()) }));
