@@ -5,6 +5,7 @@ plus the bytes of JavaScript a page loads for the runtime and reducers."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import subprocess
@@ -51,7 +52,8 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
     cpython: list[float] = []
     final_js = ""
     for _ in range(rounds):
-        out = subprocess.run(
+        out = await asyncio.to_thread(
+            subprocess.run,
             ["node", str(NODE_SCRIPT), str(BUILD), str(events_path), "2"],
             capture_output=True,
             text=True,

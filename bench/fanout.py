@@ -41,7 +41,7 @@ def rss_mib(pid: int) -> float:
 
 
 def _more_files() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -57,9 +57,9 @@ def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Pope
     )
 
 
-async def wait_line(proc: subprocess.Popen[str], word: str, timeout: float = 120) -> None:
+async def wait_line(proc: subprocess.Popen[str], word: str, seconds: float = 120) -> None:
     assert proc.stdout is not None
-    line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout)
+    line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), seconds)
     if word not in line:
         raise RuntimeError(f"expected {word!r} from {proc.args}, got {line!r}")
 
@@ -106,7 +106,8 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
     db = workdir / "fanout.db"
     url = f"sqlite+aiosqlite:///{db}"
     env = {"FLUX_SECRET_KEY": "bench-secret"}
-    add = subprocess.run(
+    add = await asyncio.to_thread(
+        subprocess.run,
         [
             sys.executable,
             "-m",
