@@ -81,6 +81,15 @@ def sign_in(browser: Browser, server: FluxServer) -> Iterator[Callable[..., Page
         context.close()
 
 
+@pytest.fixture
+def visitor(browser: Browser, server: FluxServer) -> Iterator[Page]:
+    """A page of a new browser context, signed out.  (pytest-playwright's own `page`
+    fixture pulls in pytest-base-url, whose fixture warns under pytest 9.)"""
+    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
 def db_notes(server: FluxServer) -> dict[str, tuple[str, str]]:
     """id -> (title, text) straight from the server's SQLite file."""
     path = server.database_url.split("///", 1)[1]

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLUX = Path(sys.executable).parent / "flux"
+FLUX = Path(os.environ.get("FLUX_BIN") or Path(sys.executable).parent / "flux")
 START_TIMEOUT = 30.0
 
 

@@ -46,9 +46,9 @@ def test_simultaneous_edits_converge_and_keep_both_texts(
     # One edit wins, the other is kept as a visible conflict copy; both pages agree.
     expect(notes(ada)).to_have_count(2)
     expect(notes(bob)).to_have_count(2)
-    shown_ada = sorted(notes(ada).get_by_label("Text").all_input_values())
-    shown_bob = sorted(notes(bob).get_by_label("Text").all_input_values())
+    shown_ada = sorted(text.input_value() for text in notes(ada).get_by_label("Text").all())
+    shown_bob = sorted(text.input_value() for text in notes(bob).get_by_label("Text").all())
     assert shown_ada == shown_bob == ["ada's version", "bob's version"]
     stored = sorted(text for _title, text in db_notes(server).values())
     assert stored == shown_ada
-    expect(ada.get_by_text("Conflict copy")).to_have_count(1)
+    expect(ada.get_by_text("Conflict copy", exact=True)).to_have_count(1)

@@ -46,6 +46,13 @@ const drafts = createDrafts({
   },
 });
 
+const RETRY_UNAVAILABLE_MS = 2000;
+
+function resend(id) {
+  const entry = store.getState().pending.find((e) => e.event.id === id);
+  if (entry && entry.confirmedSeq === null) socket.send({ type: 'dispatch', event: toWire(entry.event) });
+}
+
 function onMessage(message) {
   switch (message.type) {
     case 'hello':
@@ -61,7 +68,12 @@ function onMessage(message) {
       store.dispatch({ type: 'server/confirmed', id: message.id, seq: message.event.seq });
       break;
     case 'rejected':
-      store.dispatch({ type: 'server/rejected', id: message.id, error: message.error });
+      if (message.status === 503) {
+        // The database was unavailable and nothing was written: retry later, same id.
+        setTimeout(() => resend(message.id), RETRY_UNAVAILABLE_MS);
+      } else {
+        store.dispatch({ type: 'server/rejected', id: message.id, error: message.error });
+      }
       break;
     case 'error':
       console.error('The server could not read a message:', message.error);

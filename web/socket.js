@@ -7,7 +7,7 @@
  */
 
 const FIRST_DELAY = 300;
-const MAX_DELAY = 5000;
+const MAX_DELAY = 2000;
 
 /**
  * @param {{
