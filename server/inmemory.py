@@ -97,11 +97,11 @@ def canonical(table: Table, row: Mapping[str, Any] | None) -> Row | None:
 
 
 def canonical_rows(table: Table, rows: Iterable[Mapping[str, Any]]) -> list[Row]:
-    """Canonical rows sorted by id."""
+    """Canonical rows sorted by id (a row that already has exactly the columns is not copied)."""
     names = table.c.keys()
     wanted = set(names)
-    out = [
-        dict(row) if row.keys() == wanted else {name: row.get(name) for name in names}
+    out: list[Row] = [
+        row if isinstance(row, dict) and row.keys() == wanted else {n: row.get(n) for n in names}
         for row in rows
     ]
     out.sort(key=lambda r: str(r["id"]))
