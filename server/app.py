@@ -166,5 +166,5 @@ async def open_app(settings: Settings | None = None, **overrides: Any) -> Starle
 
 async def close_app(app: Starlette) -> None:
     flux: Services = app.state.flux
-    flux.hub.unsubscribe()
+    await flux.hub.close()
     await flux.database.close()

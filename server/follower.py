@@ -3,7 +3,7 @@ hands the events, in seq order and without gaps, to its subscribers (the
 websocket hub of this instance).
 
     follower = await start_follower(store)          # from the log's current end
-    unsubscribe = follower.subscribe(hub.publish)   # called with lists of events
+    unsubscribe = follower.subscribe(print)         # called with lists of events
     ...
     await follower.stop()
 
@@ -79,6 +79,10 @@ class LogFollower:
         channel = database.backend.notify_channel
         if listen and channel is not None:
             self._pg = PgListener(database.engine.url, channel, self._on_notify)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None
 
     @property
     def listening(self) -> bool:

@@ -6,8 +6,11 @@ log, and it remembers the last seq it has passed (`sent`).  Anything queued
 at or below `sent` is a duplicate and skipped; a queued event above
 `sent + 1` means something was missed (another server instance wrote, or the
 queue was joined late), so the connection first reads the log by position
-from `sent`.  With no live event for `ws_poll_seconds` it reads the log too,
-which also catches writes of other instances.
+from `sent`.  With no live event for `ws_poll_seconds` it reads the log too.
+
+The live events come from this instance's log follower (server/follower.py),
+so commits of other instances on the same database reach this instance's
+sockets within a NOTIFY round trip or one follower poll (FLUX_POLL_SECONDS).
 
 The store awaits its listeners under its write lock, so the hub's listener
 only puts events on each client's bounded queue.  A client whose queue is
@@ -29,6 +32,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server.api import dispatch_for
 from server.auth import current_user, origin_allowed
 from server.events import new_event_id
+from server.follower import LogFollower, poll_seconds_from_env
 from server.http_errors import describe
 from server.services import Services, services
 from server.store import Store
@@ -62,9 +66,22 @@ class Client:
 class Hub:
     """Fans committed events out to every connected client's queue."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, poll_seconds: float | None = None) -> None:
         self.clients: set[Client] = set()
-        self.unsubscribe = store.subscribe(self._on_commit)
+        seconds = poll_seconds_from_env() if poll_seconds is None else poll_seconds
+        self.follower = LogFollower(store.get_database(), poll_seconds=seconds)
+        self.follower.wake_on_commits(store)
+        self.follower.subscribe(self._on_commit)
+        self._starting = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Follow the log from its current end (idempotent: each websocket calls it)."""
+        async with self._starting:
+            if not self.follower.running:
+                await self.follower.start()
+
+    async def close(self) -> None:
+        await self.follower.stop()
 
     def _on_commit(self, events: list[Event]) -> None:
         for client in list(self.clients):
@@ -221,6 +238,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     client = flux.hub.join(flux.settings.ws_queue_size)
     code, reason = 1000, "done"
     try:
+        await flux.hub.start()
         last = await flux.database.last_seq()
         await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
         tasks = {

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg  # type: ignore[import-untyped,unused-ignore]
 from sqlalchemy.engine import URL
 
 log = logging.getLogger("flux.notify")
