@@ -47,11 +47,20 @@ async def read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise HttpError(413, f"The body is longer than {limit} bytes, the most allowed.")
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, RecursionError) as error:
         raise HttpError(
             400, "The body must be JSON: one event or a list of events.", str(error)
         ) from error
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON; send numbers as finite values")
+
+
+def loads(text: str | bytes) -> Any:
+    """json.loads without NaN and Infinity (which JSON does not have)."""
+    return json.loads(text, parse_constant=_no_constants)
 
 
 async def dispatch_for(flux: Services, user: User, raw: Any) -> list[Event]:

@@ -29,7 +29,7 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.api import dispatch_for
+from server.api import dispatch_for, loads
 from server.auth import current_user, origin_allowed
 from server.events import new_event_id
 from server.follower import LogFollower, poll_seconds_from_env
@@ -158,7 +158,7 @@ class Connection:
                 await self.send({"type": "error", "error": f"Messages are at most {limit} bytes."})
                 continue
             try:
-                message = json.loads(text)
+                message = loads(text)
             except (ValueError, RecursionError):
                 await self.send({"type": "error", "error": "A message must be a JSON object."})
                 continue

@@ -85,11 +85,14 @@ def _check_field(where: str, value: Any, spec: Field) -> None:
         raise Invalid(where, f"must not be negative; got {value}.")
 
 
-def check_payload(kind: str, payload: Any, where: str = "payload") -> None:
+def check_payload(kind: str, payload: Any, prefix: str = "") -> None:
+    """Check `payload` against the schema of `kind`; fields are named `<prefix>payload.<name>`."""
+    where = f"{prefix}payload"
     schema = SCHEMAS.get(kind)
     if schema is None:
         raise Invalid(
-            "type", f"unknown event type {kind!r}; the known types are {', '.join(SCHEMAS)}."
+            f"{prefix}type",
+            f"unknown event type {kind!r}; the known types are {', '.join(SCHEMAS)}.",
         )
     if not isinstance(payload, Mapping):
         raise Invalid(where, f"must be an object; got {type(payload).__name__}.")
@@ -110,10 +113,10 @@ def check_payload(kind: str, payload: Any, where: str = "payload") -> None:
 def validate_event(raw: Any, user: str, where: str = "event") -> Event:
     """The event to dispatch, or InvalidEvent (shape, 400) / Invalid (payload, 422)."""
     event = check_event(raw, where)
-    if event.get("error"):
-        raise Invalid(f"{where}.error", "clients may not dispatch error events; leave it out.")
     prefix = "" if where == "event" else f"{where}."
-    check_payload(event["type"], event.get("payload"), f"{prefix}payload")
+    if event.get("error"):
+        raise Invalid(f"{prefix}error", "clients may not dispatch error events; leave it out.")
+    check_payload(event["type"], event.get("payload"), prefix)
     event.pop("error", None)
     event["meta"] = {"user": user}
     return event
