@@ -47,7 +47,7 @@ async def read_json(request: Request, limit: int) -> Any:
         if len(body) > limit:
             raise HttpError(413, f"The body is longer than {limit} bytes, the most allowed.")
     try:
-        return loads(body)
+        return loads(bytes(body))
     except (ValueError, RecursionError) as error:
         raise HttpError(
             400, "The body must be JSON: one event or a list of events.", str(error)
