@@ -5,8 +5,10 @@ One event per line, exactly as the log holds it:
 
 Import reads and checks the whole input first (seq 1, 2, 3... without gaps,
 unique ids, timestamps that never go back), so a bad line writes nothing;
-then writes the rows straight into the log under the log lock, keeping seq,
-id and timestamp, and rebuilds the read model with `replay`.
+replays them in memory with the current reducers (an event they reject stops
+the import before anything is written), then writes the rows straight into
+the log under the log lock, keeping seq, id and timestamp, and rebuilds the
+read model with `replay`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from server import eventlog
 from server.database import Database
 from server.errors import InvalidEvent
 from server.events import check_event
-from server.inmemory import events_between
+from server.inmemory import Replayer, collection_names, events_between
 from server.progress import Reporter, Silent
 from server.replay import replay
 from server.types import Event, RootReducer
@@ -137,6 +139,7 @@ async def import_events(
             f"Import needs an empty database; this one holds {seq} events and {rows} "
             "read-model rows. Import into a new database URL."
         )
+    _dry_run(database, reducer, events)
     progress.start("importing", len(events))
     for start in range(0, len(events), WRITE_BATCH):
         batch = events[start : start + WRITE_BATCH]
@@ -145,6 +148,13 @@ async def import_events(
     progress.finish()
     report = await replay(database, reducer, progress)
     return ImportReport(len(events), report.rows)
+
+
+def _dry_run(database: Database, reducer: RootReducer, events: list[Event]) -> None:
+    """Replay in memory first: an event the reducers reject must not reach the log."""
+    replayer = Replayer(reducer, collection_names(reducer, database))
+    for event in events:
+        replayer.apply(event)
 
 
 def _append(conn: Connection, head: tuple[int, str], *, batch: list[Event]) -> None:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from server.cli import main
+from server.inmemory import ReplayError
 from server.notes_store import open_notes_store
 from server.transfer import TransferError, export_events, import_events
 from tests.timemachine_logs import dispatch_in_batches, random_events
@@ -110,3 +111,18 @@ def test_flux_import_of_a_bad_file_exits_1_with_the_reason(
     monkeypatch.setattr("sys.stdin", io.StringIO("not json\n"))
     assert main(["import", "--database", sqlite_url]) == 1
     assert "flux import: line 1 is not JSON" in capsys.readouterr().err
+
+
+async def test_an_event_the_reducers_reject_stops_the_import_before_writing(
+    sqlite_url: str,
+) -> None:
+    line = {
+        "seq": 1,
+        "id": "e1",
+        "type": "noteRemoved",
+        "payload": {"id": "never-added"},
+        "timestamp": "2026-01-01T00:00:00.000Z",
+    }
+    with pytest.raises(ReplayError, match="seq 1"):
+        await _import(sqlite_url, json.dumps(line) + "\n")
+    assert await _log_and_notes(sqlite_url) == ([], [])

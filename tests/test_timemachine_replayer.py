@@ -1,0 +1,72 @@
+"""The in-memory replayer (applies changesets in place) agrees with the shared pure
+`reduce_state` on any log; reserved names are refused."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Column, MetaData, String, Table
+
+from server import snapshots
+from server.database import connect
+from server.errors import ConfigurationError
+from server.inmemory import Replayer, ReplayError
+from server.replay import replay
+from shared_reducers.combine import combine_reducers
+from shared_reducers.memory import rows_of
+from tests.timemachine_logs import expected_states, random_events, reducer
+
+
+def stamped(events: list[dict]) -> list[dict]:
+    return [
+        {**e, "seq": i, "timestamp": f"2026-01-01T00:00:{i % 60:02d}.000Z"}
+        for i, e in enumerate(events, start=1)
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), count=st.integers(0, 60))
+def test_replayer_equals_the_shared_pure_reduce_state(seed: int, count: int) -> None:
+    log = stamped(random_events(seed, count))
+    states = expected_states(log)
+    replayer = Replayer(reducer, ["notes"])
+    for n, event in enumerate(log, start=1):
+        replayer.apply(event)
+        assert rows_of(replayer.state, "notes") == rows_of(states[n], "notes")
+
+
+def test_replayer_never_mutates_a_row_it_handed_out() -> None:
+    log = stamped(random_events(3, 40))
+    replayer = Replayer(reducer, ["notes"])
+    seen: list[tuple[dict, dict]] = []
+    for event in log:
+        replayer.apply(event)
+        seen.extend((row, dict(row)) for row in replayer.state["notes"].values())
+    assert all(row == copy for row, copy in seen)
+
+
+def test_replayer_refuses_a_gap_in_the_log() -> None:
+    log = stamped(random_events(3, 3))
+    replayer = Replayer(reducer, ["notes"])
+    replayer.apply(log[0])
+    with pytest.raises(ReplayError, match="expected seq 2, got 3"):
+        replayer.apply(log[2])
+
+
+async def test_a_read_model_table_named_flux_snapshots_is_refused(sqlite_url: str) -> None:
+    metadata = MetaData()
+    Table("flux_snapshots", metadata, Column("id", String(10), primary_key=True))
+    database = await connect(sqlite_url, metadata)
+    with pytest.raises(ConfigurationError, match="reserved for the time machine"):
+        await snapshots.load_nearest(database)
+    await database.close()
+
+
+async def test_a_read_model_table_name_with_the_replay_suffix_is_refused(sqlite_url: str) -> None:
+    metadata = MetaData()
+    Table("a__replay_x", metadata, Column("id", String(10), primary_key=True))
+    database = await connect(sqlite_url, metadata)
+    with pytest.raises(ConfigurationError, match="reserved for replay"):
+        await replay(database, combine_reducers({}))
+    await database.close()
