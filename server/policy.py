@@ -170,4 +170,5 @@ def authorizing(reducer: RootReducer) -> RootReducer:
 
     authorized.collection_names = getattr(reducer, "collection_names", [])  # type: ignore[attr-defined]
     authorized.flux_authorizing = True  # type: ignore[attr-defined]
+    authorized.__wrapped__ = reducer  # type: ignore[attr-defined]  # replay runs the bare reducer
     return authorized

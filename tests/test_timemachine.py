@@ -182,3 +182,21 @@ async def test_restore_refuses_a_live_note_and_an_unknown_one(sqlite_url: str) -
             }
         )
     await database.close()
+
+
+async def test_the_apps_policy_checking_store_travels_in_time_with_the_bare_reducer(
+    sqlite_url: str,
+) -> None:
+    from server.app import open_store
+    from server.users import Users
+
+    store = await open_store(sqlite_url)
+    database = store.get_database()
+    await Users(database).add("ada", "correct horse battery", "editor")
+    await store.dispatch([note("n1", "One"), removed("n1")])
+    assert (await store.at(1))["notes"][0]["title"] == "One"
+    assert [e["row"] is None for e in await store.history("notes", "n1")] == [False, True]
+    restore = await timemachine.restore_event(database, store.reducer, "n1", user="ada")
+    await store.dispatch(restore)
+    assert [n["id"] for n in await database.rows("notes")] == ["n1"]
+    await database.close()
