@@ -34,6 +34,7 @@ from shared_reducers.errors import EventRejected
 from shared_reducers.portable import (
     describe,
     get_or,
+    has_key,
     is_bool,
     is_int,
     is_object,
@@ -161,7 +162,7 @@ def new_note(id, title, text, payload, event):
 def payload_of(event, kind):
     payload = get_or(event, "payload", None)
     if not is_object(payload):
-        raise EventRejected(kind + " needs a payload object; got " + describe(payload) + ".")
+        raise EventRejected(kind + " needs a payload object; got " + found(event, "payload") + ".")
     return payload
 
 
@@ -195,9 +196,16 @@ def string_field(payload, name):
     value = get_or(payload, name, None)
     if not is_string(value):
         raise EventRejected(
-            "The payload needs '" + name + "' as a string; got " + describe(value) + "."
+            "The payload needs '" + name + "' as a string; got " + found(payload, name) + "."
         )
     return value
+
+
+def found(mapping, key):
+    """What `mapping` holds under `key`, in words, for a message."""
+    if has_key(mapping, key):
+        return describe(mapping[key])
+    return "nothing"
 
 
 def timestamp_of(event):
