@@ -36,13 +36,7 @@ const RECENT_LIMIT = 50;
 /** @returns {AppState} */
 export function initialAppState(initial) {
   const confirmed = { notes: { ...(initial.notes || {}) } };
-  let recent = [];
-  let before = confirmed;
-  // Optional backlog for the events panel (oldest first), if the page carries one.
-  for (const event of initial.events || []) {
-    recent = [describeEvent(event, before, before), ...recent];
-  }
-  recent = recent.slice(0, RECENT_LIMIT);
+  const recent = describeBacklog(initial.events || [], confirmed).slice(0, RECENT_LIMIT);
   return {
     user: initial.user || { name: '', role: '' },
     seq: typeof initial.seq === 'number' ? initial.seq : 0,
@@ -54,6 +48,27 @@ export function initialAppState(initial) {
     connection: 'Connecting',
     confirmingDelete: null,
   };
+}
+
+/**
+ * The events panel's lines for the events the page was rendered with (oldest
+ * first), newest first.  Only the current notes are known, so titles as they
+ * were are followed through the events themselves; a note renamed before the
+ * first of them is named by its current title.
+ */
+function describeBacklog(events, current) {
+  const titles = {};
+  const lines = [];
+  for (const event of events) {
+    const id = event.payload && typeof event.payload.id === 'string' ? event.payload.id : '';
+    const note = current.notes[id];
+    const title = id in titles ? titles[id] : note ? note.title : '';
+    const isNew = event.type === 'noteAdded' || event.type === 'noteRestored';
+    const before = { notes: isNew ? {} : { [id]: { title } } };
+    lines.unshift(describeEvent(event, before, current));
+    if (event.payload && typeof event.payload.title === 'string') titles[id] = event.payload.title;
+  }
+  return lines;
 }
 
 /** The Redux reducer, given the shared reducer's `(state, event) -> state`. */

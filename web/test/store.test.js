@@ -91,3 +91,24 @@ test('the events panel lists who did what, newest first', () => {
     [['cy', 'deleted', 'New'], ['bob', 'renamed', 'Plan']],
   );
 });
+
+test('the backlog of the first render names notes as they were at each event', () => {
+  const state = initialAppState({
+    user: { name: 'ada', role: 'editor' },
+    seq: 3,
+    notes: { n1: { ...note, title: 'Final' } },
+    events: [
+      ev('noteAdded', { id: 'n1', title: '', text: '' }, { seq: 1 }),
+      ev('noteTitleEdited', { id: 'n1', title: 'First' }, { seq: 2 }),
+      ev('noteTitleEdited', { id: 'n1', title: 'Final' }, { seq: 3, meta: { user: 'bob' } }),
+    ],
+  });
+  assert.deepEqual(
+    state.recent.map((line) => [line.user, line.verb, line.title, line.detail]),
+    [
+      ['bob', 'renamed', 'First', 'to “Final”'],
+      ['ada', 'titled', 'First', ''],
+      ['ada', 'added', '', ''],
+    ],
+  );
+});
