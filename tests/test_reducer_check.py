@@ -3,12 +3,16 @@ the real shared reducers pass."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from server.cli import main
 from server.reducer_check import check_paths, check_source, default_paths
+from shared_reducers.combine import combine_reducers
+from shared_reducers.memory import empty_state, reduce_state
 
 PITFALLS = Path(__file__).parent / "fixtures" / "pitfalls"
 FIXTURES = sorted(PITFALLS.glob("*.py"))
@@ -78,3 +82,34 @@ def test_the_command_fails_and_prints_file_and_line(capsys: pytest.CaptureFixtur
 def test_the_command_passes_on_the_shared_reducers(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-reducers"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def readme_reducer() -> str:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Write a shared reducer", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    return code.group(1)
+
+
+def test_the_readme_reducer_is_portable_and_under_40_lines() -> None:
+    code = readme_reducer()
+    assert check_source(code, "README.md") == []
+    assert len(code.splitlines()) < 40
+
+
+def test_the_readme_reducer_makes_a_conflict_copy() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(readme_reducer(), "README.md", "exec"), namespace)
+    root = combine_reducers({"notes": namespace["notes_reducer"]})
+    state = empty_state(["notes"])
+    for event in [
+        {"type": "noteAdded", "id": "e1", "timestamp": "T", "payload": {"id": "n1", "title": "a", "text": ""}},
+        {"type": "noteTitleEdited", "id": "e2", "timestamp": "T", "payload": {"id": "n1", "title": "b", "baseVersion": 1}},
+        {"type": "noteTitleEdited", "id": "e3", "timestamp": "T", "payload": {"id": "n1", "title": "c", "baseVersion": 1}},
+    ]:  # fmt: skip
+        state = reduce_state(root, state, event)
+    assert (state["notes"]["n1"]["title"], state["notes"]["n1~e3"]["title"]) == (
+        "b",
+        "c (conflict)",
+    )
