@@ -35,6 +35,7 @@ from server.policy import authorizing
 from server.schema import metadata as notes_metadata
 from server.services import TEMPLATES_DIR, Services
 from server.settings import Settings
+from server.snapshots import keep_snapshots
 from server.store import Store, create_store
 from server.users import Users
 from server.visibility import Visibility
@@ -126,6 +127,7 @@ def create_app(store: Store, settings: Settings) -> Starlette:
     ]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.flux = services
+    app.state.snapshots = keep_snapshots(store)  # the time machine's, taken after commits
     return app
 
 
@@ -167,4 +169,5 @@ async def open_app(settings: Settings | None = None, **overrides: Any) -> Starle
 async def close_app(app: Starlette) -> None:
     flux: Services = app.state.flux
     await flux.hub.close()
+    await app.state.snapshots.close()
     await flux.database.close()

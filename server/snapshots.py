@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import weakref
 from typing import Any
 
@@ -187,8 +188,22 @@ class Snapshotter:
         await self.wait()
 
 
-def keep_snapshots(store: Any, every: int = DEFAULT_EVERY) -> Snapshotter:
-    """Subscribe a Snapshotter to `store`; `await snapshotter.close()` at shutdown."""
+def every_from_environment() -> int:
+    """K from FLUX_SNAPSHOT_EVERY (default 1000)."""
+    text = os.environ.get("FLUX_SNAPSHOT_EVERY", "")
+    if not text:
+        return DEFAULT_EVERY
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigurationError(
+            f"FLUX_SNAPSHOT_EVERY must be a whole number of events >= 1; got {text!r}."
+        )
+    return int(text)
+
+
+def keep_snapshots(store: Any, every: int | None = None) -> Snapshotter:
+    """Subscribe a Snapshotter to `store` (every K events, default FLUX_SNAPSHOT_EVERY
+    or 1000); `await snapshotter.close()` at shutdown."""
+    every = every if every is not None else every_from_environment()
     snapshotter = Snapshotter(store.get_database(), store.reducer, every)
     snapshotter.unsubscribe = store.subscribe(snapshotter)
     return snapshotter

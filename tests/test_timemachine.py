@@ -200,3 +200,13 @@ async def test_the_apps_policy_checking_store_travels_in_time_with_the_bare_redu
     await store.dispatch(restore)
     assert [n["id"] for n in await database.rows("notes")] == ["n1"]
     await database.close()
+
+
+def test_snapshot_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.errors import ConfigurationError
+
+    monkeypatch.setenv("FLUX_SNAPSHOT_EVERY", "250")
+    assert snapshots.every_from_environment() == 250
+    monkeypatch.setenv("FLUX_SNAPSHOT_EVERY", "often")
+    with pytest.raises(ConfigurationError, match="got 'often'"):
+        snapshots.every_from_environment()
