@@ -48,3 +48,19 @@ def test_leaving_the_page_with_unsynced_changes_asks_first(
     ada.close(run_before_unload=True)
     expect(note(ada, "Draft")).to_be_visible()
     assert dialogs == ["beforeunload"]
+
+
+def test_a_reconnect_without_a_session_says_so_and_keeps_the_changes(
+    sign_in: SignIn, server: FluxServer
+) -> None:
+    ada = sign_in("ada")
+    create_note(ada, "Notes to self")
+    wait_synced(ada)
+    server.stop()
+    edit(note(ada, "Notes to self"), "Text", "kept while signed out")
+    ada.context.clear_cookies()
+    server.start()
+
+    expect(ada.get_by_role("alert")).to_contain_text("sign in again")
+    expect(status(ada)).to_contain_text("1 unsynced change")
+    expect(note(ada, "Notes to self").get_by_label("Text")).to_have_value("kept while signed out")

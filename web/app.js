@@ -111,4 +111,5 @@ socket = connectSocket({
   url: () => view.socketUrl(store.getState().seq),
   onMessage,
   onStatus: (status) => store.dispatch({ type: 'connection/changed', status }),
+  onRefused: (reason) => store.dispatch({ type: 'connection/refused', reason }),
 });

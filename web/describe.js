@@ -76,6 +76,6 @@ export function describeChange(event, shown) {
       : event.payload && typeof event.payload.text === 'string'
         ? event.payload.text
         : titleOf(event, shown);
-  const short = value.length > 60 ? value.slice(0, 57) + '…' : value;
+  const short = value.length > 200 ? value.slice(0, 197) + '…' : value;
   return 'Your ' + change + (short ? ' “' + short + '”' : '');
 }

@@ -8,16 +8,22 @@
 
 const FIRST_DELAY = 300;
 const MAX_DELAY = 2000;
+const POLICY_VIOLATION = 1008;
 
 /**
  * @param {{
  *   url: () => string,
  *   onMessage: (message: object) => void,
  *   onStatus: (status: string) => void,
+ *   onRefused?: (reason: string) => void,
  *   WebSocketClass?: typeof WebSocket,
  * }} options
+ *
+ * The server refuses a connection it cannot serve (not signed in, wrong
+ * Origin) by closing it with 1008 and a reason: `onRefused(reason)`, and the
+ * retries continue slowly (signing in again in another tab fixes it).
  */
-export function connectSocket({ url, onMessage, onStatus, WebSocketClass = WebSocket }) {
+export function connectSocket({ url, onMessage, onStatus, onRefused = () => {}, WebSocketClass = WebSocket }) {
   let socket = null;
   let delay = FIRST_DELAY;
   let retryTimer = null;
@@ -44,10 +50,14 @@ export function connectSocket({ url, onMessage, onStatus, WebSocketClass = WebSo
       }
       onMessage(data);
     });
-    current.addEventListener('close', () => {
+    current.addEventListener('close', (closed) => {
       if (socket !== current) return;
       socket = null;
       onStatus('Offline');
+      if (closed.code === POLICY_VIOLATION) {
+        onRefused(closed.reason || 'The server refused the connection.');
+        delay = MAX_DELAY;
+      }
       retryTimer = setTimeout(open, delay);
       delay = Math.min(delay * 2, MAX_DELAY);
     });

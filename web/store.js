@@ -16,6 +16,7 @@
  *   rejections: Rejection[],
  *   recent: ReturnType<typeof describeEvent>[],
  *   connection: string,
+ *   refused: string,
  *   confirmingDelete: string | null,
  * }} AppState
  */
@@ -46,6 +47,7 @@ export function initialAppState(initial) {
     rejections: [],
     recent,
     connection: 'Connecting',
+    refused: '',
     confirmingDelete: null,
   };
 }
@@ -121,8 +123,13 @@ export function createAppReducer(applyEvent) {
         const next = rebased({ ...state, pending: without(state.pending, action.id) });
         return addRejection(next, entry.event, action.error);
       }
-      case 'connection/changed':
-        return state.connection === action.status ? state : { ...state, connection: action.status };
+      case 'connection/changed': {
+        if (state.connection === action.status) return state;
+        const refused = action.status === 'Live' ? '' : state.refused;
+        return { ...state, connection: action.status, refused };
+      }
+      case 'connection/refused':
+        return { ...state, refused: action.reason };
       case 'rejection/dismissed':
         return { ...state, rejections: state.rejections.filter((r) => r.id !== action.id) };
       case 'delete/asked':

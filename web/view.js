@@ -149,7 +149,13 @@ export class View {
         <span class="state">${state.connection}</span>${unsynced > 0
           ? html`<span class="unsynced"> · ${plural(unsynced, 'unsynced change', 'unsynced changes')}</span>`
           : nothing}
-      </p>`;
+      </p>
+      ${state.refused
+        ? html`<p class="refused" role="alert">
+            ${state.refused} Your changes stay here until then:
+            <a href="/login" target="_blank" rel="noopener">sign in again</a>.
+          </p>`
+        : nothing}`;
   }
 
   note(note, state, draftOf, unsynced) {

@@ -112,3 +112,11 @@ test('the backlog of the first render names notes as they were at each event', (
     ],
   );
 });
+
+test('a refused connection is explained until the socket is live again', () => {
+  let state = reducer(start(), { type: 'connection/refused', reason: 'Not signed in.' });
+  state = reducer(state, { type: 'connection/changed', status: 'Offline' });
+  assert.equal(state.refused, 'Not signed in.');
+  state = reducer(state, { type: 'connection/changed', status: 'Live' });
+  assert.equal(state.refused, '');
+});
