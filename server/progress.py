@@ -35,7 +35,8 @@ class Silent:
 
 
 class Lines:
-    """`replaying: 2000/100000 (2%)` lines, at most one every `interval` seconds."""
+    """`replaying the log: 2000/100000 (2%)` lines, at most one every `interval`
+    seconds; work that ends within the first interval prints nothing."""
 
     def __init__(self, stream: TextIO, interval: float = 1.0) -> None:
         self.stream = stream
@@ -44,11 +45,12 @@ class Lines:
         self.total = 0
         self.done = 0
         self.shown = 0.0
+        self.printed = False
 
     def start(self, description: str, total: int) -> None:
         self.description, self.total, self.done = description, total, 0
         self.shown = time.monotonic()
-        self._line()
+        self.printed = False
 
     def advance(self, amount: int) -> None:
         self.done += amount
@@ -57,9 +59,11 @@ class Lines:
             self._line()
 
     def finish(self) -> None:
-        self._line()
+        if self.printed:
+            self._line()
 
     def _line(self) -> None:
+        self.printed = True
         share = f" ({100 * self.done // self.total}%)" if self.total else ""
         print(f"{self.description}: {self.done}/{self.total}{share}", file=self.stream, flush=True)
 
@@ -93,6 +97,6 @@ class Bar:
             self.task = None
 
 
-def progress_for(stream: TextIO) -> Reporter:
+def progress_for(stream: TextIO, interval: float = 1.0) -> Reporter:
     """A bar when `stream` is a terminal, plain lines otherwise."""
-    return Bar(stream) if stream.isatty() else Lines(stream)
+    return Bar(stream) if stream.isatty() else Lines(stream, interval)

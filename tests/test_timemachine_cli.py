@@ -76,15 +76,26 @@ def test_flux_history_note_lists_events_down_to_the_deletion(
 
 def test_plain_progress_lines_when_not_a_terminal() -> None:
     stream = io.StringIO()
-    progress = progress_for(stream)
+    progress = progress_for(stream, interval=0)
     assert isinstance(progress, Lines)
+    progress.start("replaying the log", 10)
+    progress.advance(4)
+    progress.advance(6)
+    progress.finish()
+    assert stream.getvalue().splitlines() == [
+        "replaying the log: 4/10 (40%)",
+        "replaying the log: 10/10 (100%)",
+        "replaying the log: 10/10 (100%)",
+    ]
+
+
+def test_plain_progress_stays_quiet_for_short_work() -> None:
+    stream = io.StringIO()
+    progress = progress_for(stream, interval=60)
     progress.start("replaying the log", 10)
     progress.advance(10)
     progress.finish()
-    assert stream.getvalue().splitlines() == [
-        "replaying the log: 0/10 (0%)",
-        "replaying the log: 10/10 (100%)",
-    ]
+    assert stream.getvalue() == ""
 
 
 class _Terminal(io.StringIO):

@@ -31,8 +31,8 @@ def main(args: argparse.Namespace) -> int:
         tables = len(database.tables)
         if report.ok:
             print(
-                f"OK: the read model ({report.rows} rows in {tables} tables) equals the replay "
-                f"of {report.seq} events."
+                f"OK: the read model ({report.rows} rows in {tables} "
+                f"table{'s' if tables != 1 else ''}) equals the replay of {report.seq} events."
             )
             return 0
         print(
