@@ -58,6 +58,12 @@ def check_event(event: Any, where: str = "event") -> Event:
                     f"{where}[{key!r}] must be JSON data (dicts, lists, strings, numbers, "
                     f"booleans, None): {error}."
                 ) from error
+    for key in ("type", "id"):
+        if isinstance(event.get(key), str) and not _is_unicode(event[key]):
+            raise InvalidEvent(
+                f"{where}[{key!r}] holds a lone surrogate, which is not Unicode text; "
+                "send the string as UTF-8."
+            )
     checked: Event = {"type": kind}
     for key in ("payload", "meta", "error", "id"):
         if key in event:
@@ -65,6 +71,14 @@ def check_event(event: Any, where: str = "event") -> Event:
     if isinstance(checked.get("meta"), Mapping):
         checked["meta"] = dict(checked["meta"])
     return checked
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_events(event_or_list: Any) -> list[Event]:

@@ -26,7 +26,8 @@ Rejections (EventRejected, with a sentence a person can read): a payload that
 is not an object, a field of the wrong type, an id that is empty or longer
 than 120 characters, a title longer than 400, a user name longer than 100,
 adding or restoring an id that exists, editing or removing a note that does
-not exist (or was removed), and a missing timestamp.  Other event types
+not exist (or was removed), a missing timestamp, and text with U+0000 or a
+lone surrogate (the database cannot store them).  Other event types
 change nothing.  The limits are the columns of the notes table.
 """
 
@@ -38,6 +39,7 @@ from shared_reducers.portable import (
     is_bool,
     is_int,
     is_object,
+    is_storable_text,
     is_string,
     text_length,
 )
@@ -197,6 +199,11 @@ def string_field(payload, name):
     if not is_string(value):
         raise EventRejected(
             "The payload needs '" + name + "' as a string; got " + found(payload, name) + "."
+        )
+    if not is_storable_text(value):
+        raise EventRejected(
+            "'" + name + "' contains the character U+0000 or a lone surrogate, which "
+            "the database cannot store; remove it."
         )
     return value
 

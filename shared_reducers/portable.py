@@ -89,6 +89,12 @@ def text_length(text):
     return len(text)
 
 
+def is_storable_text(text):
+    """True unless the string holds U+0000 or a lone surrogate, which
+    PostgreSQL and UTF-8 cannot store (JSON can carry both)."""
+    return "\x00" not in text and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
 def sort_texts(texts):
     """A new list of the strings sorted by code point (JavaScript's sort
     compares UTF-16 units, which puts emoji before U+E000..U+FFFF)."""
@@ -154,6 +160,10 @@ def is_int(value):
 
 def text_length(text):
     return __pragma__('js', '{}', 'Array.from(text).length')
+
+
+def is_storable_text(text):
+    return __pragma__('js', '{}', '(() => { for (let i = 0; i < text.length; i++) { const c = text.charCodeAt(i); if (c === 0) { return false; } if (c >= 0xd800 && c <= 0xdbff) { const d = text.charCodeAt(i + 1); if (d >= 0xdc00 && d <= 0xdfff) { i++; continue; } return false; } if (c >= 0xdc00 && c <= 0xdfff) { return false; } } return true; })()')
 
 
 def sort_texts(texts):

@@ -78,7 +78,22 @@ WEIGHTED_TYPES = [
 ]
 OTHER_TYPES = ["noteArchived", "constructor", "__proto__", "py_keys", "toString", ""]
 
-TEXTS = ["", "😀🎉", "\uffff", "a\u0000b", "ß", "İ", " \ufeff", "\x1c", "Hi", "1", "null"]
+TEXTS = [
+    "",
+    "😀🎉",
+    "\uffff",
+    "a\u0000b",
+    "\ud800",
+    "x\udc00",
+    "\ud83d\ude00",
+    "ß",
+    "İ",
+    " \ufeff",
+    "\x1c",
+    "Hi",
+    "1",
+    "null",
+]
 LONG_TEXTS = ["t" * 400, "t" * 390, "😀" * 400, "t" * 401]
 ALPHABETS = [
     "abc ",
@@ -251,7 +266,7 @@ class NodeReducer:
 
     def run(self, events: list[Any]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"events": events}, ensure_ascii=False) + "\n")
+        self.process.stdin.write(json.dumps({"events": events}) + "\n")
         self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:

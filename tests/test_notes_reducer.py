@@ -164,3 +164,13 @@ def test_an_event_without_timestamp_is_rejected_when_it_writes_one() -> None:
     add = added()
     del add["timestamp"]
     assert "no timestamp" in rejection(add)
+
+
+def test_text_the_database_cannot_store_is_rejected() -> None:
+    payload = {"id": "n1", "title": "a\u0000b", "text": ""}
+    assert "U+0000 or a lone surrogate" in rejection(event("noteAdded", payload))
+
+
+def test_a_lone_surrogate_is_rejected() -> None:
+    payload = {"id": "n1", "title": "", "text": "\ud800"}
+    assert "U+0000 or a lone surrogate" in rejection(event("noteAdded", payload))
