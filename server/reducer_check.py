@@ -92,7 +92,12 @@ def python_files(paths: Iterable[Path]) -> Iterator[Path]:
 def check_paths(paths: Iterable[Path]) -> list[Problem]:
     problems: list[Problem] = []
     for path in python_files(paths):
-        problems.extend(check_source(path.read_text(encoding="utf-8"), _shown(path)))
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(_shown(path), 0, f"cannot be read ({error}); check the path"))
+            continue
+        problems.extend(check_source(source, _shown(path)))
     return sorted(problems)
 
 

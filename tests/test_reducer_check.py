@@ -72,6 +72,11 @@ def test_a_syntax_error_is_a_problem_not_a_crash() -> None:
     assert problem.message.startswith("not valid Python")
 
 
+def test_a_missing_file_is_reported(tmp_path: Path) -> None:
+    [problem] = check_paths([tmp_path / "nothing.py"])
+    assert "cannot be read" in problem.message
+
+
 def test_the_command_fails_and_prints_file_and_line(capsys: pytest.CaptureFixture[str]) -> None:
     fixture = PITFALLS / "negative_index.py"
     assert main(["check-reducers", str(fixture)]) == 1
