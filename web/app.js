@@ -65,7 +65,11 @@ function onMessage(message) {
       store.dispatch({ type: 'server/event', event: message.event });
       break;
     case 'confirmed':
-      store.dispatch({ type: 'server/confirmed', id: message.id, seq: message.event.seq });
+      store.dispatch({
+        type: 'server/confirmed',
+        id: message.id,
+        seq: message.event ? message.event.seq : null,
+      });
       break;
     case 'rejected':
       if (message.status === 503) {
@@ -93,7 +97,10 @@ view.bindEdit((noteId, field, value) => {
   drafts.input(noteId, field, value, note ? note.version : 0);
 });
 view.bindLeaveField((noteId, field) => drafts.flush(noteId, field));
-view.bindAskDelete((noteId) => store.dispatch({ type: 'delete/asked', noteId }));
+view.bindAskDelete((noteId) => {
+  store.dispatch({ type: 'delete/asked', noteId });
+  view.focusCancelDelete(noteId);
+});
 view.bindCancelDelete(() => store.dispatch({ type: 'delete/cancelled' }));
 view.bindConfirmDelete((noteId) => {
   store.dispatch({ type: 'delete/cancelled' });

@@ -115,6 +115,11 @@ export function createAppReducer(applyEvent) {
       }
       case 'server/confirmed': {
         if (!find(state.pending, action.id)) return state;
+        if (typeof action.seq === 'number' && action.seq <= state.seq) {
+          // The stream already brought everything up to seq (it has no gaps for us): a
+          // re-sent event that was committed before is part of the confirmed state.
+          return rebased({ ...state, pending: without(state.pending, action.id) });
+        }
         return { ...state, pending: markConfirmed(state.pending, action.id, action.seq) };
       }
       case 'server/rejected': {

@@ -68,6 +68,13 @@ export class View {
     this.document.defaultView.addEventListener('online', () => handler());
   }
 
+  /** Keyboard users land on "Cancel" of the delete confirmation, not on the destructive button. */
+  focusCancelDelete(noteId) {
+    const item = this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]');
+    const buttons = item ? item.querySelectorAll('.confirm button') : [];
+    if (buttons.length) buttons[buttons.length - 1].focus();
+  }
+
   focusField(noteId, field) {
     const item = this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]');
     const control = item && item.querySelector(field === 'title' ? 'input' : 'textarea');
@@ -191,7 +198,8 @@ export class View {
         </div>
         ${state.confirmingDelete === note.id
           ? html`
-            <div class="confirm" role="group" aria-label="Confirm delete">
+            <div class="confirm" role="group" aria-label="Confirm delete"
+              @keydown=${(e) => e.key === 'Escape' && this.handlers.cancelDelete()}>
               <span>Delete “${title || 'Untitled'}” for everyone?</span>
               <button type="button" class="danger" @click=${() => this.handlers.confirmDelete(note.id)}>Yes, delete</button>
               <button type="button" @click=${() => this.handlers.cancelDelete()}>Cancel</button>

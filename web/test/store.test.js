@@ -120,3 +120,9 @@ test('a refused connection is explained until the socket is live again', () => {
   state = reducer(state, { type: 'connection/changed', status: 'Live' });
   assert.equal(state.refused, '');
 });
+
+test('a confirmation of an event the stream already brought clears it from the queue', () => {
+  const mine = ev('noteTitleEdited', { id: 'n1', title: 'Mine', baseVersion: 1 });
+  const state = reducer(local(start(), mine), { type: 'server/confirmed', id: mine.id, seq: 4 });
+  assert.equal(state.pending.length, 0);
+});
