@@ -43,6 +43,7 @@ log = logging.getLogger("flux.ws")
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 BACKLOG_PAGE = 500
+CLOSE_SECONDS = 5.0
 
 
 class Client:
@@ -51,6 +52,7 @@ class Client:
     def __init__(self, size: int) -> None:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(size)
         self.overflowed = False
+        self.overflow = asyncio.Event()
 
     def offer(self, events: list[Event]) -> None:
         if self.overflowed:
@@ -59,7 +61,9 @@ class Client:
             try:
                 self.queue.put_nowait(event)
             except asyncio.QueueFull:
-                self.overflowed = True  # the sender sees the flag on its next turn
+                # The connection closes even when its sender is stuck on a slow socket.
+                self.overflowed = True
+                self.overflow.set()
                 return
 
 
@@ -241,18 +245,21 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await flux.hub.start()
         last = await flux.database.last_seq()
         await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
+        overflow = asyncio.create_task(client.overflow.wait())
         tasks = {
             asyncio.create_task(connection.stream(client)),
             asyncio.create_task(connection.receive()),
+            overflow,
         }
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         for task in pending:
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        error = next(iter(done)).exception()
-        if isinstance(error, Overflow):
+        errors = [t.exception() for t in done if t is not overflow]
+        error = next((e for e in errors if e is not None), None)
+        if overflow in done or isinstance(error, Overflow):
             code, reason = TRY_AGAIN_LATER, "Too far behind; reconnect with after=<last seq>."
         elif isinstance(error, WebSocketDisconnect):
             code, reason = error.code, "client left"
@@ -265,7 +272,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         flux.hub.leave(client)
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await websocket.close(code, reason)
+                # A client that reads nothing cannot take the close frame either.
+                await asyncio.wait_for(websocket.close(code, reason), CLOSE_SECONDS)
         log.info(
             "WS /ws user=%s after=%d sent=%d last=%d close=%d (%s) %.1fs",
             user.name,
