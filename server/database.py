@@ -197,8 +197,11 @@ def _ensure_head_safely(conn: Connection) -> None:
 
 def check_read_model(metadata: MetaData) -> None:
     for name, table in metadata.tables.items():
-        if name in eventlog.LOG_TABLES:
-            raise ConfigurationError(f"The table name {name!r} is reserved for the event log.")
+        if name in eventlog.LOG_TABLES or eventlog.RESERVED_INFIX in name:
+            raise ConfigurationError(
+                f"The table name {name!r} is reserved for the event log, its snapshots or "
+                f"`flux replay` ({', '.join(eventlog.LOG_TABLES)}, *{eventlog.RESERVED_INFIX}*)."
+            )
         keys = [c.name for c in table.primary_key.columns]
         if keys != ["id"]:
             raise ConfigurationError(

@@ -56,7 +56,10 @@ head_table = Table(
     Column("timestamp", String(24), nullable=False),
 )
 
-LOG_TABLES = ("events", "flux_head")
+LOG_TABLES = ("events", "flux_head", "flux_snapshots")
+"""Names the store keeps for itself (the log, its head, the time machine's snapshots)."""
+RESERVED_INFIX = "__replay_"
+"""`flux replay` builds its fresh tables as `<name>__replay_<token>`."""
 _SENTINEL = object()
 
 

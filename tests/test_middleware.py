@@ -157,3 +157,11 @@ async def test_a_changeset_is_plain_data_that_survives_json(database: Database) 
     assert changeset[0]["op"] == "insert"
     assert changeset[0]["collection"] == "notes"
     assert changeset[0]["id"] == "n1"
+
+
+@pytest.mark.parametrize("name", ["events", "flux_head", "flux_snapshots", "notes__replay_1a2b"])
+async def test_the_log_table_names_are_reserved(sqlite_url: str, name: str) -> None:
+    metadata = MetaData()
+    Table(name, metadata, Column("id", String(10), primary_key=True))
+    with pytest.raises(ConfigurationError, match="reserved"):
+        await connect(sqlite_url, metadata)
