@@ -234,4 +234,8 @@ def user_of(event):
         return "anonymous"
     if text_length(user) > MAX_USER:
         raise EventRejected("A user name must have at most 100 characters.")
+    if not is_storable_text(user):
+        raise EventRejected(
+            "The user name contains U+0000 or a lone surrogate, which the database cannot store."
+        )
     return user
