@@ -112,8 +112,8 @@ def edit(notes, payload, event, field):
 
 def conflict_copy(notes, note, field, value, event):
     event_id = get_or(event, "id", None)
-    if not is_string(event_id) or event_id == "":
-        raise EventRejected("A stale edit needs the event's id to name its conflict copy.")
+    if not is_string(event_id) or event_id == "" or not is_storable_text(event_id):
+        raise EventRejected("A stale edit needs the event's id (a uuid) to name its conflict copy.")
     id = note["id"] + "~" + event_id
     if text_length(id) > MAX_ID:
         raise EventRejected(
