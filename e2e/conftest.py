@@ -60,8 +60,11 @@ def server(tmp_path: Path) -> Iterator[FluxServer]:
 
 @pytest.fixture
 def sign_in(browser: Browser, server: FluxServer) -> Iterator[Callable[..., Page]]:
-    """`sign_in("ada")` -> a page of a new browser context, signed in, live."""
+    """`sign_in("ada")` -> a page of a new browser context, signed in, live.
+
+    An uncaught script error in any of the pages fails the test."""
     contexts = []
+    errors: list[str] = []
 
     def open_page(name: str, width: int = 1280, height: int = 800) -> Page:
         context = browser.new_context(
@@ -69,6 +72,7 @@ def sign_in(browser: Browser, server: FluxServer) -> Iterator[Callable[..., Page
         )
         contexts.append(context)
         page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
         page.goto("/login")
         page.get_by_label("Username").fill(name)
         page.get_by_label("Password").fill(PASSWORD)
@@ -79,6 +83,7 @@ def sign_in(browser: Browser, server: FluxServer) -> Iterator[Callable[..., Page
     yield open_page
     for context in contexts:
         context.close()
+    assert errors == [], "the page threw uncaught errors"
 
 
 @pytest.fixture
