@@ -101,3 +101,12 @@ def db_notes(server: FluxServer) -> dict[str, tuple[str, str]]:
     with closing(sqlite3.connect(path)) as conn:
         rows = conn.execute("SELECT id, title, text FROM notes").fetchall()
     return {row[0]: (row[1], row[2]) for row in rows}
+
+
+def db_event_count(server: FluxServer, event_type: str) -> int:
+    path = server.database_url.split("///", 1)[1]
+    with closing(sqlite3.connect(path)) as conn:
+        (count,) = conn.execute(
+            "SELECT count(*) FROM events WHERE type = ?", (event_type,)
+        ).fetchone()
+    return int(count)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import db_notes
+from e2e.conftest import db_event_count, db_notes
 from e2e.notes_page import create_note, edit, note, notes, wait_synced
 from e2e.server_process import FluxServer
 
@@ -52,3 +52,25 @@ def test_simultaneous_edits_converge_and_keep_both_texts(
     stored = sorted(text for _title, text in db_notes(server).values())
     assert stored == shown_ada
     expect(ada.get_by_text("Conflict copy", exact=True)).to_have_count(1)
+
+
+def test_typing_saves_a_few_events_loses_no_keystroke_and_merges_another_field(
+    sign_in: SignIn, server: FluxServer
+) -> None:
+    ada, bob = sign_in("ada"), sign_in("bob")
+    create_note(ada, "Log")
+    expect(note(bob, "Log")).to_be_visible()
+    sentence = "The quick brown fox jumps over the lazy dog, twice."
+
+    note(ada, "Log").get_by_label("Text").click()
+    ada.keyboard.type(sentence[:25], delay=30)
+    edit(note(bob, "Log"), "Title", "Daily log")  # arrives while ada is still typing
+    expect(note(ada, "Daily log")).to_be_visible()
+    ada.keyboard.type(sentence[25:], delay=30)
+    ada.keyboard.press("Tab")
+    wait_synced(ada)
+
+    expect(note(ada, "Daily log").get_by_label("Text")).to_have_value(sentence)
+    expect(note(bob, "Daily log").get_by_label("Text")).to_have_value(sentence)
+    expect(notes(bob)).to_have_count(1)  # another field changed: no conflict copy
+    assert 1 <= db_event_count(server, "noteContentEdited") <= 5

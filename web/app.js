@@ -4,7 +4,7 @@
  */
 
 import { combine_reducers, notes_reducer, reduce_state } from './build/shared_reducers.js';
-import { createDrafts } from './drafts.js';
+import { baseVersionFor, createDrafts } from './drafts.js';
 import { toWire, unsyncedCount } from './pending.js';
 import { connectSocket } from './socket.js';
 import { createAppStore } from './store.js';
@@ -35,14 +35,15 @@ function dispatchLocal(type, payload) {
 }
 
 const drafts = createDrafts({
-  save({ noteId, field, value, baseVersion }) {
-    const note = store.getState().shown.notes[noteId];
-    if (note && note[field] === value) {
+  save(draft) {
+    const note = store.getState().shown.notes[draft.noteId];
+    if (note && note[draft.field] === draft.value) {
       store.dispatch({ type: 'drafts/saved' }); // nothing changed; re-render without the draft
       return;
     }
-    const type = field === 'title' ? 'noteTitleEdited' : 'noteContentEdited';
-    dispatchLocal(type, { id: noteId, [field]: value, baseVersion });
+    const type = draft.field === 'title' ? 'noteTitleEdited' : 'noteContentEdited';
+    const baseVersion = baseVersionFor(draft, note);
+    dispatchLocal(type, { id: draft.noteId, [draft.field]: draft.value, baseVersion });
   },
 });
 
@@ -94,7 +95,7 @@ view.bindNewNote((isPrivate) => {
 });
 view.bindEdit((noteId, field, value) => {
   const note = store.getState().shown.notes[noteId];
-  drafts.input(noteId, field, value, note ? note.version : 0);
+  drafts.input(noteId, field, value, note ? note.version : 0, note ? note[field] : '');
 });
 view.bindLeaveField((noteId, field) => drafts.flush(noteId, field));
 view.bindAskDelete((noteId) => {

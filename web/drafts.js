@@ -4,14 +4,28 @@
  * Typing changes a draft, not the store: one event per pause in typing (or
  * per `maxWait` of continuous typing, or on leaving the field), never one per
  * keystroke, and no keystroke is lost because the view shows the draft while
- * it exists.  A draft remembers the note's version in the shown state when it
- * began: that is the edit's baseVersion.  The user's own earlier, still
- * pending saves are part of the shown state, so consecutive saves never
- * conflict with each other; a change by someone else in between makes the
- * save a conflict copy instead of silently overwriting theirs.
+ * it exists.  A draft remembers the note's version and the field's text in
+ * the shown state when it began (see `baseVersionFor`).
  *
- * @typedef {{noteId: string, field: 'title' | 'text', value: string, baseVersion: number, startedAt: number}} Draft
+ * @typedef {{noteId: string, field: 'title' | 'text', value: string, baseVersion: number,
+ *            startValue: string, startedAt: number}} Draft
  */
+
+/**
+ * The baseVersion of a draft's save, given the note in the shown state now.
+ *
+ * The user's own earlier, still pending saves are part of the shown state,
+ * so consecutive saves never conflict with each other.  If someone else
+ * changed the same field while the user typed, the save keeps the version the
+ * typing began on: the reducer then makes it a conflict copy instead of
+ * silently overwriting their text.  If they changed only another field (the
+ * title while the user typed the text), the field the user typed is still as
+ * it was, so the save is based on the current version and both changes stay.
+ */
+export function baseVersionFor(draft, note) {
+  if (note && note[draft.field] === draft.startValue) return note.version;
+  return draft.baseVersion;
+}
 
 /**
  * @param {{save: (draft: Draft) => void, delay?: number, maxWait?: number,
@@ -34,17 +48,29 @@ export function createDrafts({ save, delay = 400, maxWait = 2000, now = Date.now
       field: draft.field,
       value: draft.value,
       baseVersion: draft.baseVersion,
+      startValue: draft.startValue,
       startedAt: draft.startedAt,
     });
   }
 
   return {
-    /** The user typed: `value` is the whole field, `version` the note's shown version now. */
-    input(noteId, field, value, version) {
+    /**
+     * The user typed: `value` is the whole field; `version` and `shownValue` are the
+     * note's version and the field's text in the shown state (before this keystroke).
+     */
+    input(noteId, field, value, version, shownValue) {
       const key = keyOf(noteId, field);
       let draft = drafts.get(key);
       if (!draft) {
-        draft = { noteId, field, value, baseVersion: version, startedAt: now(), timer: null };
+        draft = {
+          noteId,
+          field,
+          value,
+          baseVersion: version,
+          startValue: shownValue,
+          startedAt: now(),
+          timer: null,
+        };
         drafts.set(key, draft);
       }
       draft.value = value;

@@ -23,7 +23,7 @@ test('typing saves once after a pause, with the last text and the starting versi
   const saved = [];
   const drafts = createDrafts({ save: (d) => saved.push(d), now: clock.now, timers: clock.timers });
   for (const text of ['h', 'he', 'hel', 'hell', 'hello']) {
-    drafts.input('n1', 'text', text, 3);
+    drafts.input('n1', 'text', text, 3, '');
     clock.advance(100);
   }
   assert.equal(saved.length, 0);
@@ -40,7 +40,7 @@ test('continuous typing still saves every maxWait', () => {
   let text = '';
   for (let i = 0; i < 15; i += 1) {
     text += 'x';
-    drafts.input('n1', 'title', text, 1);
+    drafts.input('n1', 'title', text, 1, '');
     clock.advance(100);
   }
   assert.equal(saved.length, 1);
@@ -51,8 +51,20 @@ test('leaving the field saves at once', () => {
   const clock = fakeClock();
   const saved = [];
   const drafts = createDrafts({ save: (d) => saved.push(d.value), now: clock.now, timers: clock.timers });
-  drafts.input('n1', 'title', 'Plan', 1);
+  drafts.input('n1', 'title', 'Plan', 1, '');
   drafts.flush('n1', 'title');
   assert.deepEqual(saved, ['Plan']);
   assert.equal(drafts.size, 0);
+});
+
+test('a save is based on the current version when only another field changed meanwhile', async () => {
+  const { baseVersionFor } = await import('../drafts.js');
+  const draft = { field: 'text', startValue: 'old text', baseVersion: 3 };
+  assert.equal(baseVersionFor(draft, { version: 4, title: 'renamed', text: 'old text' }), 4);
+});
+
+test('a save keeps the version its typing began on when the same field changed meanwhile', async () => {
+  const { baseVersionFor } = await import('../drafts.js');
+  const draft = { field: 'text', startValue: 'old text', baseVersion: 3 };
+  assert.equal(baseVersionFor(draft, { version: 4, title: 'same', text: 'their text' }), 3);
 });
