@@ -27,6 +27,7 @@ from server.validation import validate_events
 from server.visibility import row_visible
 
 SCAN_PAGE = 500
+MAX_SEQ = 2**53  # beyond any log, within every database's BIGINT
 
 
 async def _user(request: Request) -> User:
@@ -126,8 +127,10 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise HttpError(
             400, f"{name} must be a whole number; got {text!r:.40}.", {"field": name}
         ) from None
-    if value < 0:
-        raise HttpError(400, f"{name} must not be negative; got {value}.", {"field": name})
+    if not 0 <= value <= MAX_SEQ:
+        raise HttpError(
+            400, f"{name} must be between 0 and {MAX_SEQ}; got {value}.", {"field": name}
+        )
     return value
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.api import dispatch_for, loads
+from server.api import MAX_SEQ, dispatch_for, loads
 from server.auth import current_user, origin_allowed
 from server.events import new_event_id
 from server.follower import LogFollower, poll_seconds_from_env
@@ -217,7 +217,7 @@ def _after(websocket: WebSocket) -> int | None:
         value = int(text)
     except ValueError:
         return None
-    return value if value >= 0 else None
+    return value if 0 <= value <= MAX_SEQ else None
 
 
 async def _refuse(websocket: WebSocket, reason: str) -> None:

@@ -9,6 +9,7 @@ whatever the client sent in `meta` is dropped, so `meta.user` cannot be forged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,10 @@ MAX_TITLE = 200
 MAX_TEXT = 100_000
 MAX_NOTE_ID = 50  # a conflict copy's id adds "~" and an event id (<= 64): fits the 120 of notes.id
 MAX_ANY_NOTE_ID = 120
+
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]+$")
+EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class Invalid(ValueError):
@@ -62,6 +67,14 @@ SCHEMAS: dict[str, dict[str, Field]] = {
 TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _check_field(where: str, value: Any, spec: Field) -> None:
     if spec.kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
@@ -77,8 +90,10 @@ def _check_field(where: str, value: Any, spec: Field) -> None:
                 where,
                 f"is {len(value)} characters long; at most {spec.max_length} are allowed.",
             )
-        if where.endswith(".id") and not value.strip():
-            raise Invalid(where, "must not be empty.")
+        if where.endswith(".id") and not ID_PATTERN.match(value):
+            raise Invalid(where, "must be letters, digits, '.', '_', ':' or '-' (a uuid is fine).")
+        if "\x00" in value or not _encodable(value):
+            raise Invalid(where, "must be text without NUL characters or lone surrogates.")
         if spec.new_note_id and COPY_SEPARATOR in value:
             raise Invalid(where, f"must not contain {COPY_SEPARATOR!r} (it marks conflict copies).")
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
@@ -114,6 +129,10 @@ def validate_event(raw: Any, user: str, where: str = "event") -> Event:
     """The event to dispatch, or InvalidEvent (shape, 400) / Invalid (payload, 422)."""
     event = check_event(raw, where)
     prefix = "" if where == "event" else f"{where}."
+    if "id" in event and not EVENT_ID_PATTERN.match(event["id"]):
+        raise Invalid(
+            f"{prefix}id", "must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a uuid)."
+        )
     if event.get("error"):
         raise Invalid(f"{prefix}error", "clients may not dispatch error events; leave it out.")
     check_payload(event["type"], event.get("payload"), prefix)

@@ -78,7 +78,7 @@ async def test_events_limit_is_capped(server: Server) -> None:
     assert len(response.json()["events"]) == 3
 
 
-@pytest.mark.parametrize("query", ["after=x", "after=-1", "limit=ten"])
+@pytest.mark.parametrize("query", ["after=x", "after=-1", "limit=ten", f"after={10**30}"])
 async def test_events_bad_query_is_400(server: Server, query: str) -> None:
     ada = await server.client("ada")
     response = await ada.http.get(f"/api/events?{query}")
