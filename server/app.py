@@ -29,7 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import api, auth, hub, pages
 from server.database import connect
-from server.errors import ConfigurationError
+from server.errors import ConfigurationError, StoreError
+from server.http_errors import to_response
 from server.notes_store import reducer as notes_reducer
 from server.policy import authorizing
 from server.schema import metadata as notes_metadata
@@ -86,6 +87,11 @@ async def healthz(request: Request) -> Response:
     )
 
 
+async def store_failed(_request: Request, exc: Exception) -> Response:
+    """A database error outside a dispatch (sign-in, a page): JSON, 503 when unavailable."""
+    return to_response(exc)
+
+
 def create_app(store: Store, settings: Settings) -> Starlette:
     """The Starlette app over `store` (whose database has the users tables)."""
     if not getattr(store.reducer, "flux_authorizing", False):
@@ -125,7 +131,9 @@ def create_app(store: Store, settings: Settings) -> Starlette:
             https_only=settings.https_only,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={StoreError: store_failed}
+    )
     app.state.flux = services
     app.state.snapshots = keep_snapshots(store)  # the time machine's, taken after commits
     return app

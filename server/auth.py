@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from server.services import services
-from server.users import EDITOR, User, UserError
+from server.users import EDITOR, NAME_PATTERN, User, UserError
 
 SESSION_KEY = "user"
 
@@ -85,7 +85,8 @@ async def login(request: Request) -> Response:
         return _page(
             request, "login.html", 400, error="Enter your username and password.", username=username
         )
-    user = await services(request).users.authenticate(username, password)
+    known_shape = NAME_PATTERN.match(username) is not None
+    user = await services(request).users.authenticate(username, password) if known_shape else None
     if user is None:
         return _page(
             request, "login.html", 401, error="Wrong username or password.", username=username

@@ -8,8 +8,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -45,21 +47,45 @@ def test_flux_serve_answers_healthz_and_logs_the_request(tmp_path: Path) -> None
     assert "GET /healthz 200" in output
 
 
-async def test_healthz_is_503_when_the_database_does_not_answer(sqlite_url: str) -> None:
+async def while_the_database_is_away(sqlite_url: str, method: str, path: str, **data: Any) -> Any:
+    """The answer to a request made while the database does not answer."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
     from tests.flux_server import running_server
 
     async with running_server(sqlite_url) as server:
+        client = await server.client("ada")
         database = server.flux.database
         working = database.engine
         database.engine = create_async_engine(
             f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none"
         )
         try:
-            response = await server.anonymous().http.get("/healthz")
+            return await client.http.request(
+                method, path, headers={"origin": server.origin}, **data
+            )
         finally:
             await database.engine.dispose()
             database.engine = working
+
+
+async def test_healthz_is_503_when_the_database_does_not_answer(sqlite_url: str) -> None:
+    response = await while_the_database_is_away(sqlite_url, "GET", "/healthz")
     assert response.status_code == 503
     assert response.json()["ok"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "/api/notes", {}),
+        ("POST", "/api/events", {"json": {"type": "noteRemoved", "payload": {"id": "n1"}}}),
+        ("POST", "/login", {"data": {"username": "ada", "password": "whatever1"}}),
+    ],
+)
+async def test_requests_are_a_json_503_while_the_database_is_away(
+    sqlite_url: str, method: str, path: str, data: dict
+) -> None:
+    response = await while_the_database_is_away(sqlite_url, method, path, **data)
+    assert response.status_code == 503
+    assert "unavailable" in response.json()["error"]

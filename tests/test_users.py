@@ -185,3 +185,11 @@ async def test_a_session_signed_with_another_secret_is_not_accepted(sqlite_url: 
         client = second.anonymous()
         client.http.cookies.set("flux_session", cookie or "")
         assert (await client.http.get("/api/notes")).status_code == 401
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "x" * 5000, "ada lovelace"])
+async def test_a_login_with_an_impossible_name_is_just_wrong(
+    sqlite_server: Server, name: str
+) -> None:
+    response = await sqlite_server.anonymous().login(name, PASSWORD)
+    assert response.status_code == 401
