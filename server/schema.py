@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
 
 metadata = MetaData()
 
@@ -11,7 +12,8 @@ notes = Table(
     metadata,
     Column("id", String(120), primary_key=True),
     Column("title", String(400), nullable=False),
-    Column("text", Text, nullable=False),
+    # MySQL/MariaDB's TEXT holds 65,535 bytes; a note may hold 100,000 characters.
+    Column("text", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
     Column("author", String(100), nullable=False),
     Column("private", Boolean, nullable=False),
     Column("createdAt", String(24), nullable=False),

@@ -195,3 +195,12 @@ async def test_bad_event_shapes_raise_invalid_event_and_write_nothing(
     assert await log_of(store) == []
     assert await store.get_database().rows("notes") == []
     assert issubclass(InvalidEvent, ValueError)
+
+
+async def test_a_note_of_100000_multibyte_characters_round_trips(store: Store) -> None:
+    text = "é✓😀" * 33_334
+    await store.dispatch(added("big", text=text))
+    [note] = await store.get_database().rows("notes")
+    assert note["text"] == text
+    [event] = await log_of(store)
+    assert event["payload"]["text"] == text
