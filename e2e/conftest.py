@@ -34,10 +34,18 @@ USERS = {"ada": "editor", "bob": "editor", "vic": "viewer"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests `e2e` and run them last: once Playwright's sync API
+    has started, its event loop counts as running in the main thread, and the
+    asyncio tests of tests/ could not start their own."""
     here = Path(__file__).parent
+    browser, others = [], []
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+            browser.append(item)
+        else:
+            others.append(item)
+    items[:] = others + browser
 
 
 @pytest.fixture(scope="session")
