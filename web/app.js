@@ -19,13 +19,23 @@ const store = createAppStore(view.readInitialState(), applyEvent, devtools);
 
 let socket = null;
 
+/** A uuid v4.  crypto.randomUUID exists only in secure contexts (https, localhost). */
+function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** A local edit: applied at once (optimistic), queued, and sent if we are online. */
 function dispatchLocal(type, payload) {
   const state = store.getState();
   const event = {
     type,
     payload,
-    id: crypto.randomUUID(),
+    id: newId(),
     meta: { user: state.user.name },
     timestamp: new Date().toISOString(),
   };
@@ -89,7 +99,7 @@ function onMessage(message) {
 }
 
 view.bindNewNote((isPrivate) => {
-  const id = crypto.randomUUID();
+  const id = newId();
   dispatchLocal('noteAdded', { id, title: '', text: '', private: isPrivate });
   view.focusField(id, 'title');
 });
