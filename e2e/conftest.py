@@ -30,6 +30,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PASSWORD = "correct horse battery"
+
+# CI shares two cores with the servers and the rest of the suite: wait up to 10 s
+# for a page to reach an expected state (the "within 2 s" checks set their own).
+expect.set_options(timeout=10_000)
 USERS = {"ada": "editor", "bob": "editor", "vic": "viewer"}
 
 
