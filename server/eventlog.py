@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 
+from server.columns import exact_string
 from server.types import Event
 
 log_metadata = MetaData()
@@ -38,7 +39,7 @@ events_table = Table(
     Column(
         "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     ),
-    Column("id", String(64), nullable=False, unique=True),
+    Column("id", exact_string(64), nullable=False, unique=True),
     Column("type", String(200), nullable=False),
     Column("payload", JSON, nullable=True),
     Column("meta", JSON, nullable=True),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.mysql import MEDIUMTEXT
 
+from server.columns import exact_string
+
 metadata = MetaData()
 
 notes = Table(
     "notes",
     metadata,
-    Column("id", String(120), primary_key=True),
+    Column("id", exact_string(120), primary_key=True),
     Column("title", String(400), nullable=False),
     # MySQL/MariaDB's TEXT holds 65,535 bytes; a note may hold 100,000 characters.
     Column("text", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),

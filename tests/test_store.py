@@ -204,3 +204,9 @@ async def test_a_note_of_100000_multibyte_characters_round_trips(store: Store) -
     assert note["text"] == text
     [event] = await log_of(store)
     assert event["payload"]["text"] == text
+
+
+async def test_ids_differing_in_case_or_trailing_space_are_different_notes(store: Store) -> None:
+    await store.dispatch([added("a"), added("A"), added("a "), added("b")])
+    ids = [n["id"] for n in await store.get_database().rows("notes")]
+    assert ids == ["A", "a", "a ", "b"]
