@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,12 +25,21 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
     parser.add_argument(
         "--no-signup", action="store_true", help="turn the sign-up page off (admins add users)"
     )
+    parser.add_argument(
+        "--sqlite-synchronous",
+        choices=["FULL", "NORMAL"],
+        default=None,
+        help="SQLite durability: FULL (default) syncs every commit; NORMAL may lose the last "
+        "commits in a power cut (docs/operations.md). Same as $FLUX_SQLITE_SYNCHRONOUS",
+    )
     add_database_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if args.sqlite_synchronous:  # read by connect() when the app opens the database
+        os.environ["FLUX_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
     settings = Settings(database_url=database_url(args.database), signup=not args.no_signup)
     asyncio.run(serve(settings, args.host, args.port))
     return 0
