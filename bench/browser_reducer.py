@@ -17,7 +17,7 @@ from bench.timemachine import synthetic_log
 from server.notes_store import reducer
 from server.transpile import BUILD, build_reducers
 from shared_reducers.errors import EventRejected
-from shared_reducers.memory import empty_state, reduce_state
+from shared_reducers.memory import empty_state, state_reducer
 
 NAME = "browser_reducer"
 TITLE = "7. Shared reducer in the browser's engine (Node 20)"
@@ -27,9 +27,10 @@ NODE_SCRIPT = Path(__file__).resolve().parent / "node" / "reducer_bench.mjs"
 
 def _fold_cpython(events: list[dict]) -> dict:
     state = empty_state(["notes"])
+    step = state_reducer(reducer)
     for event in events:
         try:
-            state = reduce_state(reducer, state, event)
+            state = step(state, event)
         except EventRejected:
             pass
     return state

@@ -28,6 +28,7 @@ ENTRY_NAMES: dict[str, tuple[str, ...]] = {
     "combine": ("combine_reducers",),
     "memory": (
         "reduce_state",
+        "state_reducer",
         "apply_changeset",
         "empty_state",
         "rows_of",

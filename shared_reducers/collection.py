@@ -12,7 +12,7 @@ dispatch transaction; the browser and the time machine apply it in memory
 """
 
 from shared_reducers.errors import EventRejected
-from shared_reducers.portable import has_key
+from shared_reducers.portable import has_key, operation
 
 
 class Collection:
@@ -28,13 +28,13 @@ class Collection:
     def insert(self, values):
         if not has_key(values, "id"):
             raise EventRejected("An inserted row needs an id.")
-        return [{"op": "insert", "collection": self.name, "id": values["id"], "values": values}]
+        return [operation("insert", self.name, values["id"], values)]
 
     def update(self, id, values):
-        return [{"op": "update", "collection": self.name, "id": id, "values": values}]
+        return [operation("update", self.name, id, values)]
 
     def remove(self, id):
-        return [{"op": "remove", "collection": self.name, "id": id, "values": None}]
+        return [operation("remove", self.name, id, None)]
 
     def no_change(self):
         return []

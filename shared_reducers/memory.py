@@ -41,14 +41,36 @@ class MemoryCollection(Collection):
         return None
 
 
+class LiveCollection(Collection):
+    """A collection that reads its database's current state (see state_reducer)."""
+
+    def __init__(self, name, database):
+        Collection.__init__(self, name)
+        self.database = database
+
+    def get(self, id):
+        rows = get_or(self.database.state, self.name, None)
+        if rows is not None and has_key(rows, id):
+            return rows[id]
+        return None
+
+
 class MemoryDatabase:
-    """A state seen as collections, what a root reducer receives."""
+    """A state seen as collections, what a root reducer receives.
+
+    Its collections read `self.state` when asked, so one MemoryDatabase can
+    serve a fold of many events by replacing `state` (in JavaScript, making
+    objects of Transcrypt classes is what costs most in a fold).
+    """
 
     def __init__(self, state):
         self.state = state
+        self.collections = empty_map()
 
     def collection(self, name):
-        return MemoryCollection(name, get_or(self.state, name, empty_map()))
+        if not has_key(self.collections, name):
+            put(self.collections, name, LiveCollection(name, self))
+        return self.collections[name]
 
 
 def empty_state(names):
@@ -109,6 +131,18 @@ def apply_changeset(state, changeset):
 def reduce_state(reducer, state, event):
     """Run the root reducer on `state` and return the next state."""
     return apply_changeset(state, reducer(MemoryDatabase(state), event))
+
+
+def state_reducer(reducer):
+    """`(state, event) -> next state` for folding many events, like reduce_state
+    but with one reusable view of the state (the browser's store uses it)."""
+    view = MemoryDatabase(None)
+
+    def step(state, event):
+        view.state = state
+        return apply_changeset(state, reducer(view, event))
+
+    return step
 
 
 def rows_of(state, name):

@@ -101,6 +101,11 @@ def sort_texts(texts):
     return sorted(texts)
 
 
+def operation(kind, collection, id, fields):
+    """One changeset operation {op, collection, id, values} (a plain object in JS)."""
+    return {"op": kind, "collection": collection, "id": id, "values": fields}
+
+
 # __pragma__ ('noskip')
 
 """?
@@ -129,9 +134,7 @@ def merged(mapping, changes):
 
 
 def without(mapping, key):
-    out = copy_of(mapping)
-    __pragma__('js', '{}', 'delete out[key]')
-    return out
+    return __pragma__('js', '{}', '(({[key]: _removed, ...rest}) => rest)(mapping)')
 
 
 def is_object(value):
@@ -169,6 +172,10 @@ def is_storable_text(text):
 def sort_texts(texts):
     return __pragma__('js', '{}', '[...texts].sort((a, b) => { for (let i = 0, j = 0; i < a.length && j < b.length;) { const x = a.codePointAt(i), y = b.codePointAt(j); if (x !== y) { return x - y; } i += x > 0xffff ? 2 : 1; j += y > 0xffff ? 2 : 1; } return (a.length > b.length) - (a.length < b.length); })')
 
+
+
+def operation(kind, collection, id, fields):
+    return __pragma__('js', '{}', '({op: kind, collection: collection, id: id, values: fields})')
 ?"""
 
 

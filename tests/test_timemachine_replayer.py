@@ -1,19 +1,13 @@
 """The in-memory replayer (applies changesets in place) agrees with the shared pure
-`reduce_state` on any log; reserved names are refused."""
+`reduce_state` on any log."""
 
 from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, MetaData, String, Table
 
-from server import snapshots
-from server.database import connect
-from server.errors import ConfigurationError
 from server.inmemory import Replayer, ReplayError
-from server.replay import replay
-from shared_reducers.combine import combine_reducers
 from shared_reducers.memory import rows_of
 from tests.timemachine_logs import expected_states, random_events, reducer
 
@@ -52,21 +46,3 @@ def test_replayer_refuses_a_gap_in_the_log() -> None:
     replayer.apply(log[0])
     with pytest.raises(ReplayError, match="expected seq 2, got 3"):
         replayer.apply(log[2])
-
-
-async def test_a_read_model_table_named_flux_snapshots_is_refused(sqlite_url: str) -> None:
-    metadata = MetaData()
-    Table("flux_snapshots", metadata, Column("id", String(10), primary_key=True))
-    database = await connect(sqlite_url, metadata)
-    with pytest.raises(ConfigurationError, match="reserved for the time machine"):
-        await snapshots.load_nearest(database)
-    await database.close()
-
-
-async def test_a_read_model_table_name_with_the_replay_suffix_is_refused(sqlite_url: str) -> None:
-    metadata = MetaData()
-    Table("a__replay_x", metadata, Column("id", String(10), primary_key=True))
-    database = await connect(sqlite_url, metadata)
-    with pytest.raises(ConfigurationError, match="reserved for replay"):
-        await replay(database, combine_reducers({}))
-    await database.close()

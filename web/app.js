@@ -3,7 +3,7 @@
  * websocket.  Nothing else reaches for globals.
  */
 
-import { combine_reducers, notes_reducer, reduce_state } from './build/shared_reducers.js';
+import { combine_reducers, notes_reducer, state_reducer } from './build/shared_reducers.js';
 import { baseVersionFor, createDrafts } from './drafts.js';
 import { toWire, unsyncedCount } from './pending.js';
 import { connectSocket } from './socket.js';
@@ -11,7 +11,7 @@ import { createAppStore } from './store.js';
 import { View } from './view.js';
 
 const rootReducer = combine_reducers({ notes: notes_reducer });
-const applyEvent = (state, event) => reduce_state(rootReducer, state, event);
+const applyEvent = state_reducer(rootReducer);
 
 const view = new View(document);
 const devtools = window.__REDUX_DEVTOOLS_EXTENSION__ ? window.__REDUX_DEVTOOLS_EXTENSION__() : undefined;

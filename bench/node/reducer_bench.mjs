@@ -10,12 +10,14 @@ const shared = await import(pathToFileURL(`${buildDir}/shared_reducers.js`).href
 const events = JSON.parse(readFileSync(eventsPath, 'utf8'));
 const rounds = Number(roundsText);
 const root = shared.combine_reducers({ notes: shared.notes_reducer });
+// as the browser's store does (web/app.js): one reusable view for the fold
+const step = shared.state_reducer(root);
 
 function foldTranspiled() {
   let state = shared.empty_state(['notes']);
   for (const event of events) {
     try {
-      state = shared.reduce_state(root, state, event);
+      state = step(state, event);
     } catch (error) {
       if (!(error instanceof shared.EventRejected)) throw error;
     }
