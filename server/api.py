@@ -1,4 +1,5 @@
-"""The JSON API: dispatch events, read the notes, the event log and a note's history.
+"""The JSON API: dispatch events, read the notes, the event log, a note's history,
+the notes as they were after any event, and the deleted notes (to restore them).
 
 See docs/api.md for the contract.  Every read goes through the policy's
 read side (`server.visibility`), every write through validation, then the
@@ -15,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from server import eventlog
+from server import eventlog, timemachine
 from server.auth import current_user, origin_allowed
 from server.http_errors import HttpError, error_response, to_response
 from server.notefacts import events_of_note
 from server.schema import notes as notes_table
 from server.services import Services, services
 from server.types import Event, Row
-from server.users import User
+from server.users import ADMIN, VIEWER, User
 from server.validation import validate_events
 from server.visibility import row_visible
 
@@ -183,6 +184,82 @@ async def get_history(request: Request) -> Response:
         return to_response(error)
 
 
+def _at_param(request: Request) -> int | None:
+    """`?at=SEQ` as a whole number, None when absent (then: now)."""
+    if "at" not in request.query_params:
+        return None
+    return _int_param(request, "at", 0)
+
+
+async def get_state(request: Request) -> Response:
+    """The notes `user` may see as they were after event `at` (default: the last one)."""
+    try:
+        user = await _user(request)
+        flux = services(request)
+        at = _at_param(request)
+        try:
+            past = await timemachine.state_at(flux.database, flux.store.reducer, seq=at)
+        except timemachine.OutOfRange as error:
+            raise HttpError(400, f"at: {error}", {"field": "at"}) from None
+        # state_at returns every row: the same read-side rule as every other read.
+        notes = [row for row in past.collections.get("notes", []) if row_visible(user, row)]
+        return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
+    except Exception as error:
+        return to_response(error)
+
+
+def may_restore(user: User, row: Row) -> bool:
+    """What the policy's `noteRestored.ownOrAdmin` will allow (a hint for the browser;
+    the policy inside the dispatch still decides)."""
+    if user.role == VIEWER:
+        return False
+    return row["author"] == user.name or (user.role == ADMIN and not row["private"])
+
+
+async def get_deleted(request: Request) -> Response:
+    """The deleted notes `user` may see, each with its last content and its removal."""
+    try:
+        user = await _user(request)
+        flux = services(request)
+        found = await timemachine.deleted_rows(flux.database, flux.store.reducer, "notes")
+        removals = await flux.visibility.events(user, [entry["event"] for entry in found])
+        seen = {event["seq"] for event in removals}
+        deleted = [
+            {**entry, "restorable": may_restore(user, entry["row"])}
+            for entry in found
+            if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
+        ]
+        return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
+    except Exception as error:
+        return to_response(error)
+
+
+async def post_restore(request: Request) -> Response:
+    """Restore a deleted note with its last content: a noteRestored event dispatched
+    as the session's user, through validation and the policy like every event."""
+    try:
+        user = await _user(request)
+        if not origin_allowed(request):
+            raise HttpError(
+                403,
+                "The Origin header must name this server (cross-site requests are refused).",
+                {"origin": request.headers.get("origin")},
+            )
+        flux = services(request)
+        note_id: str = request.path_params["note_id"]
+        if not await flux.visibility.note(user, note_id):
+            raise HttpError(404, f"There is no deleted note {note_id} you may see.")
+        try:
+            event = await timemachine.restore_event(
+                flux.database, flux.store.reducer, note_id, user.name
+            )
+        except timemachine.OutOfRange as error:
+            raise HttpError(409, str(error), {"id": note_id}) from None
+        return JSONResponse(await dispatch_for(flux, user, event))
+    except Exception as error:
+        return to_response(error)
+
+
 async def not_found(request: Request) -> Response:
     return error_response(404, f"There is no API at {request.url.path}.")
 
@@ -192,5 +269,8 @@ def routes() -> list[BaseRoute]:
         Route("/api/events", post_events, methods=["POST"]),
         Route("/api/events", get_events, methods=["GET"]),
         Route("/api/notes", get_notes, methods=["GET"]),
+        Route("/api/notes/deleted", get_deleted, methods=["GET"]),
+        Route("/api/state", get_state, methods=["GET"]),
+        Route("/api/notes/{note_id:path}/restore", post_restore, methods=["POST"]),
         Route("/api/notes/{note_id:path}/history", get_history, methods=["GET"]),
     ]
