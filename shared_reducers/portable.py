@@ -101,6 +101,11 @@ def sort_texts(texts):
     return sorted(texts)
 
 
+def count_words(text):
+    """The number of words: runs of characters between whitespace (str.split())."""
+    return len(text.split())
+
+
 def operation(kind, collection, id, fields):
     """One changeset operation {op, collection, id, values} (a plain object in JS)."""
     return {"op": kind, "collection": collection, "id": id, "values": fields}
@@ -172,6 +177,10 @@ def is_storable_text(text):
 def sort_texts(texts):
     return __pragma__('js', '{}', '[...texts].sort((a, b) => { for (let i = 0, j = 0; i < a.length && j < b.length;) { const x = a.codePointAt(i), y = b.codePointAt(j); if (x !== y) { return x - y; } i += x > 0xffff ? 2 : 1; j += y > 0xffff ? 2 : 1; } return (a.length > b.length) - (a.length < b.length); })')
 
+
+
+def count_words(text):
+    return __pragma__('js', '{}', 'text.split(/[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+/).filter((word) => word.length > 0).length')
 
 
 def operation(kind, collection, id, fields):

@@ -15,6 +15,7 @@ from server.store import create_store
 from server.verify import verify
 from shared_reducers.combine import combine_reducers
 from shared_reducers.notes import notes_reducer
+from shared_reducers.portable import count_words
 from tests.timemachine_logs import dispatch_in_batches, random_events
 
 
@@ -31,7 +32,7 @@ def notes_with_words(notes, event):  # type: ignore[no-untyped-def]
     changeset = notes_reducer(notes, event)
     for op in changeset:
         if op["op"] != "remove" and "text" in op["values"]:
-            op["values"]["words"] = len(op["values"]["text"].split())
+            op["values"]["words"] = count_words(op["values"]["text"])
     return changeset
 
 
