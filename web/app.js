@@ -8,6 +8,7 @@ import { baseVersionFor, createDrafts } from './drafts.js';
 import { toWire, unsyncedCount } from './pending.js';
 import { connectSocket } from './socket.js';
 import { createAppStore } from './store.js';
+import { wireTimeMachine } from './timecontrol.js';
 import { View } from './view.js';
 
 const rootReducer = combine_reducers({ notes: notes_reducer });
@@ -120,6 +121,7 @@ view.bindConfirmDelete((noteId) => {
 view.bindDismiss((id) => store.dispatch({ type: 'rejection/dismissed', id }));
 view.bindLeavePage(() => drafts.size > 0 || unsyncedCount(store.getState().pending) > 0);
 view.bindOnline(() => socket && socket.retryNow());
+wireTimeMachine({ store, view, dispatchLocal });
 
 const draftOf = (noteId, field) => drafts.valueOf(noteId, field);
 store.subscribe(() => view.render(store.getState(), draftOf));

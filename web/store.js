@@ -18,6 +18,8 @@
  *   connection: string,
  *   refused: string,
  *   confirmingDelete: string | null,
+ *   timeMachine: import('./timemachine.js').TimeMachine,
+ *   deleted: import('./timemachine.js').Deleted,
  * }} AppState
  */
 
@@ -31,6 +33,13 @@ import {
   replay,
   without,
 } from './pending.js';
+import {
+  createReplayer,
+  initialDeleted,
+  initialTimeMachine,
+  timeMachineActions,
+  withStreamedEvent,
+} from './timemachine.js';
 
 const RECENT_LIMIT = 50;
 
@@ -49,6 +58,8 @@ export function initialAppState(initial) {
     connection: 'Connecting',
     refused: '',
     confirmingDelete: null,
+    timeMachine: initialTimeMachine(),
+    deleted: initialDeleted(),
   };
 }
 
@@ -75,6 +86,7 @@ function describeBacklog(events, current) {
 
 /** The Redux reducer, given the shared reducer's `(state, event) -> state`. */
 export function createAppReducer(applyEvent) {
+  const stateAfter = createReplayer(applyEvent); // the time machine's past states
   const rebased = (state) => ({
     ...state,
     shown: replay(applyEvent, state.confirmed, state.pending).state,
@@ -111,6 +123,7 @@ export function createAppReducer(applyEvent) {
           confirmed,
           recent,
           pending: without(state.pending, event.id),
+          timeMachine: withStreamedEvent(state.timeMachine, event),
         });
       }
       case 'server/confirmed': {
@@ -142,7 +155,7 @@ export function createAppReducer(applyEvent) {
       case 'delete/cancelled':
         return { ...state, confirmingDelete: null };
       default:
-        return state;
+        return timeMachineActions(state, action, stateAfter);
     }
   };
 }

@@ -10,6 +10,7 @@ import { html, nothing, render } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { unsyncedCount } from './pending.js';
 import { visibleNotes } from './store.js';
+import { mayRestore } from './timemachine.js';
 
 const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
 
@@ -18,6 +19,22 @@ function clock(timestamp) {
   const date = new Date(timestamp);
   if (Number.isNaN(date.getTime())) return '';
   return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function moment(timestamp) {
+  if (!timestamp) return '';
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleString([], {
+    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  });
+}
+
+/** Notes of a state, newest first (as the live list orders them). */
+function sortedNotes(notes) {
+  return Object.values(notes).sort(
+    (a, b) => (b.createdAt || '').localeCompare(a.createdAt || '') || a.id.localeCompare(b.id),
+  );
 }
 
 function plural(count, one, many) {
@@ -53,6 +70,12 @@ export class View {
   bindConfirmDelete(handler) { this.handlers.confirmDelete = handler; }
   bindCancelDelete(handler) { this.handlers.cancelDelete = handler; }
   bindDismiss(handler) { this.handlers.dismiss = handler; }
+  /** `handler(value)`: the slider moved (a seq before the events are loaded, then a position). */
+  bindTimeMachine(handler) { this.handlers.timeMachine = handler; }
+  bindBackToNow(handler) { this.handlers.backToNow = handler; }
+  /** `handler(note, fromPast)`: restore this deleted note with this content. */
+  bindRestore(handler) { this.handlers.restore = handler; }
+  bindToggleDeleted(handler) { this.handlers.toggleDeleted = handler; }
 
   /** `hasUnsaved()` true -> the browser asks before leaving the page. */
   bindLeavePage(hasUnsaved) {
@@ -110,25 +133,11 @@ export class View {
           <form method="post" action="/logout"><button type="submit" class="quiet">Sign out</button></form>
         </div>
       </header>
+      ${this.timeBar(state)}
       <main class="layout">
-        <section class="notes" aria-labelledby="notes-heading">
-          <div class="toolbar">
-            <h2 id="notes-heading">Notes</h2>
-            <label class="toggle"><input type="checkbox" id="new-private"> Private</label>
-            <button type="button" class="primary" @click=${() => this.newNote()}>New note</button>
-          </div>
-          ${state.user.role === 'viewer'
-            ? html`<p class="hint">You are a viewer: you can read notes; the server refuses changes.</p>`
-            : nothing}
-          ${orphans.map((r) => this.rejection(r))}
-          ${notes.length === 0
-            ? html`<p class="empty">No notes yet. Press “New note” to write the first one.</p>`
-            : nothing}
-          <ul class="note-list" aria-label="Notes">
-            ${repeat(notes, (note) => note.id, (note) =>
-              this.note(note, state, draftOf, pendingIds.has(note.id)))}
-          </ul>
-        </section>
+        ${state.timeMachine.past
+          ? this.past(state)
+          : this.present(state, draftOf, notes, pendingIds, orphans)}
         <aside class="events" aria-labelledby="events-heading">
           <h2 id="events-heading">Recent events</h2>
           ${state.recent.length === 0
@@ -146,6 +155,138 @@ export class View {
           </ol>
         </aside>
       </main>`;
+  }
+
+  present(state, draftOf, notes, pendingIds, orphans) {
+    return html`
+      <section class="notes" aria-labelledby="notes-heading">
+        <div class="toolbar">
+          <h2 id="notes-heading">Notes</h2>
+          <label class="toggle"><input type="checkbox" id="new-private"> Private</label>
+          <button type="button" class="primary" @click=${() => this.newNote()}>New note</button>
+          ${this.deletedToggle(state)}
+        </div>
+        ${state.deleted.open ? this.deletedNotes(state) : nothing}
+        ${state.user.role === 'viewer'
+          ? html`<p class="hint">You are a viewer: you can read notes; the server refuses changes.</p>`
+          : nothing}
+        ${orphans.map((r) => this.rejection(r))}
+        ${notes.length === 0
+          ? html`<p class="empty">No notes yet. Press “New note” to write the first one.</p>`
+          : nothing}
+        <ul class="note-list" aria-label="Notes">
+          ${repeat(notes, (note) => note.id, (note) =>
+            this.note(note, state, draftOf, pendingIds.has(note.id)))}
+        </ul>
+      </section>`;
+  }
+
+  /** The "Time machine" slider: in seqs until the visible events are loaded, then in positions. */
+  timeBar(state) {
+    const tm = state.timeMachine;
+    const ready = tm.status === 'ready';
+    const max = ready ? tm.events.length : state.seq;
+    const value = ready ? (tm.position ?? max) : (tm.askedSeq ?? max);
+    let where = 'Now';
+    if (tm.status === 'loading') where = 'Loading the event log…';
+    else if (tm.status === 'failed') where = tm.error;
+    else if (tm.past) where = tm.position === 0 ? 'Before the first event' : `Event ${tm.position} of ${max}`;
+    return html`
+      <div class="time-bar ${tm.past ? 'in-past' : ''}">
+        <label for="time-machine" class="time-label">Time machine</label>
+        <input type="range" id="time-machine" min="0" max=${max} step="1" .value=${String(value)}
+          aria-valuetext=${where} ?disabled=${max === 0}
+          @input=${(e) => this.handlers.timeMachine(Number(e.target.value))}>
+        <span class="time-where" aria-hidden="true">${where}</span>
+      </div>`;
+  }
+
+  /** The notes as they were at the slider's event: read-only, restore what is gone now. */
+  past(state) {
+    const tm = state.timeMachine;
+    const line = tm.line;
+    const notes = sortedNotes(tm.past.notes);
+    const now = state.shown.notes;
+    return html`
+      <section class="notes past" aria-labelledby="past-heading">
+        <div class="past-banner">
+          <div class="past-what">
+            <h2 id="past-heading">The past (read-only)</h2>
+            <p>${line
+              ? html`As it was after <strong>${line.user}</strong> ${line.verb}
+                  ${line.title ? html`<span class="note-title">“${line.title}”</span>` : 'a new note'},
+                  <time datetime=${line.timestamp}>${moment(line.timestamp)}</time>
+                  (event ${tm.position} of ${tm.events.length}).`
+              : 'Before the first event: there were no notes yet.'}</p>
+          </div>
+          <button type="button" class="primary" @click=${() => this.handlers.backToNow()}>Back to now</button>
+        </div>
+        ${notes.length === 0 ? html`<p class="empty">No notes at this point.</p>` : nothing}
+        <ul class="note-list" aria-label="Notes as they were">
+          ${repeat(notes, (note) => note.id, (note) => this.pastNote(note, state, !now[note.id]))}
+        </ul>
+      </section>`;
+  }
+
+  pastNote(note, state, goneNow) {
+    const title = note.title || 'Untitled';
+    const edited = note.updatedBy && note.updatedAt !== note.createdAt
+      ? html` · edited by ${note.updatedBy}`
+      : nothing;
+    return html`
+      <li class="note past ${goneNow ? 'gone' : ''} ${note.id.includes('~') ? 'conflict' : ''}"
+        aria-label=${'Note: ' + title}>
+        <h3 class="past-title">${title}</h3>
+        <p class="past-text">${note.text}</p>
+        <div class="meta">
+          <span>by ${note.author}${edited}</span>
+          ${note.private ? html`<span class="badge private">Private</span>` : nothing}
+          ${goneNow ? html`<span class="badge deleted">Deleted now</span>` : nothing}
+          ${goneNow && mayRestore(state.user, note)
+            ? html`<button type="button" @click=${() => this.handlers.restore(note, true)}>Restore</button>`
+            : nothing}
+        </div>
+      </li>`;
+  }
+
+  deletedToggle(state) {
+    return html`
+      <button type="button" class="quiet" aria-controls="deleted-notes"
+        aria-expanded=${state.deleted.open ? 'true' : 'false'}
+        @click=${() => this.handlers.toggleDeleted()}>Deleted notes</button>`;
+  }
+
+  /** The deleted notes this user may see, with "Restore" where the policy allows it. */
+  deletedNotes(state) {
+    const deleted = state.deleted;
+    const entries = deleted.entries.filter((entry) => !state.shown.notes[entry.row.id]);
+    const why = state.user.role === 'viewer'
+      ? 'Viewers cannot restore notes.'
+      : (row) => 'Only its author' + (row.private ? '' : ' or an admin') + ' can restore it.';
+    return html`
+      <section class="deleted-notes" id="deleted-notes" aria-labelledby="deleted-heading">
+        <h3 id="deleted-heading">Deleted notes</h3>
+        ${deleted.status === 'loading' && entries.length === 0 ? html`<p class="hint">Loading…</p>` : nothing}
+        ${deleted.status === 'failed' ? html`<p class="rejection" role="alert">${deleted.error}</p>` : nothing}
+        ${deleted.status === 'ready' && entries.length === 0
+          ? html`<p class="empty">No deleted notes.</p>`
+          : nothing}
+        <ul class="deleted-list" aria-label="Deleted notes">
+          ${repeat(entries, (entry) => entry.row.id, (entry) => html`
+            <li aria-label=${'Deleted note: ' + (entry.row.title || 'Untitled')}>
+              <div class="deleted-what">
+                <strong>${entry.row.title || 'Untitled'}</strong>
+                ${entry.row.private ? html`<span class="badge private">Private</span>` : nothing}
+                <span class="excerpt">${entry.row.text}</span>
+                <span class="when">deleted by ${(entry.event.meta && entry.event.meta.user) || 'someone'},
+                  <time datetime=${entry.event.timestamp}>${moment(entry.event.timestamp)}</time></span>
+              </div>
+              ${entry.restorable
+                ? html`<button type="button" @click=${() => this.handlers.restore(entry.row, false)}>Restore</button>`
+                : html`<span class="hint">${typeof why === 'string' ? why : why(entry.row)}</span>`}
+            </li>`)}
+        </ul>
+      </section>`;
   }
 
   connection(state) {
