@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from server.follower import LogFollower, start_follower
+from server.follower import LogFollower, poll_seconds_from_env, start_follower
 from server.notes_store import open_notes_store
 from server.store import Store
 from server.types import Event
@@ -73,7 +73,6 @@ async def test_events_dispatched_through_a_reach_b_in_seq_order_by_notify(
         await follower.stop()
 
 
-@POSTGRES
 async def test_without_listen_b_gets_everything_within_the_poll_interval(
     stores: tuple[Store, Store],
 ) -> None:
@@ -236,3 +235,11 @@ async def test_pages_of_the_log_arrive_in_order(sqlite_url: str) -> None:
     finally:
         await follower.stop()
         await store.get_database().close()
+
+
+def test_the_poll_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLUX_POLL_SECONDS", "0.25")
+    assert poll_seconds_from_env() == 0.25
+    monkeypatch.setenv("FLUX_POLL_SECONDS", "soon")
+    with pytest.raises(ValueError, match="positive number of seconds; got 'soon'"):
+        poll_seconds_from_env()
