@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from server import eventlog, timemachine
 from server.auth import current_user, origin_allowed
 from server.http_errors import HttpError, error_response, to_response
-from server.notefacts import events_of_note
+from server.notefacts import NoteFacts, events_of_note, former_note
 from server.schema import notes as notes_table
 from server.services import Services, services
 from server.types import Event, Row
@@ -208,12 +208,16 @@ async def get_state(request: Request) -> Response:
         return to_response(error)
 
 
-def may_restore(user: User, row: Row) -> bool:
-    """What the policy's `noteRestored.ownOrAdmin` will allow (a hint for the browser;
-    the policy inside the dispatch still decides)."""
+def may_restore(user: User, facts: NoteFacts) -> bool:
+    """What the policy's `noteRestored.ownOrAdmin` will allow, from the facts it
+    checks (a hint for the browser; the policy inside the dispatch decides)."""
     if user.role == VIEWER:
         return False
-    return row["author"] == user.name or (user.role == ADMIN and not row["private"])
+    return facts.author == user.name or (user.role == ADMIN and not facts.private)
+
+
+def _former_notes(conn: Connection, ids: list[str]) -> dict[str, NoteFacts | None]:
+    return {note_id: former_note(conn, note_id) for note_id in ids}
 
 
 async def get_deleted(request: Request) -> Response:
@@ -224,11 +228,18 @@ async def get_deleted(request: Request) -> Response:
         found = await timemachine.deleted_rows(flux.database, flux.store.reducer, "notes")
         removals = await flux.visibility.events(user, [entry["event"] for entry in found])
         seen = {event["seq"] for event in removals}
-        deleted = [
-            {**entry, "restorable": may_restore(user, entry["row"])}
+        visible = [
+            entry
             for entry in found
             if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
         ]
+        ids = [str(entry["row"]["id"]) for entry in visible]
+        facts = await flux.database.read(lambda conn: _former_notes(conn, ids))
+        deleted = []
+        for entry in visible:
+            row = entry["row"]
+            known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
+            deleted.append({**entry, "restorable": may_restore(user, known)})
         return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
     except Exception as error:
         return to_response(error)

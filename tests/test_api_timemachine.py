@@ -110,6 +110,15 @@ async def test_deleted_marks_what_the_user_may_restore(server: Server) -> None:
     assert [e["restorable"] for e in await deleted(boss)] == [True]
 
 
+async def test_restorable_follows_who_added_the_note_not_who_restored_it(server: Server) -> None:
+    ada, boss = await server.client("ada"), await server.client("boss", "admin")
+    await ada.ok([added("n1"), removed("n1")])
+    assert (await restore(boss, "n1")).status_code == 200
+    await boss.ok(removed("n1"))
+    assert [e["restorable"] for e in await deleted(ada)] == [True]
+    assert (await restore(ada, "n1")).status_code == 200
+
+
 async def test_a_restored_note_leaves_the_deleted_list(server: Server) -> None:
     ada = await server.client("ada")
     await ada.ok([added("n1"), removed("n1")])
