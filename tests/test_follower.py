@@ -91,7 +91,7 @@ async def test_without_listen_b_gets_everything_within_the_poll_interval(
 
 
 @POSTGRES
-async def test_commits_with_notify_off_reach_b_by_polling(
+async def test_commits_with_notify_off_send_none_and_reach_b_by_polling(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLUX_PG_NOTIFY", "0")
@@ -101,14 +101,22 @@ async def test_commits_with_notify_off_reach_b_by_polling(
     follower = await start_follower(b, poll_seconds=0.5)
     heard = Heard()
     follower.subscribe(heard)
+    url = b.get_database().engine.url
+    spy = await asyncpg.connect(**url.translate_connect_args(username="user"))
+    notified: list[str] = []
+    await spy.add_listener("flux_events", lambda *args: notified.append(args[3]))
     try:
         assert follower.listening
         await a.dispatch(added("n1"))
-        await asyncio.sleep(0.2)
-        assert heard.seqs == []  # no NOTIFY: only the poll can find it
-        await heard.until(1, seconds=2)
-        assert heard.seqs == [1]
+        took = await heard.until(1, seconds=3)
+        await b.dispatch(added("n2"))  # B still notifies: the spy works
+        async with asyncio.timeout(3):
+            while not notified:  # noqa: ASYNC110 (asyncpg calls back; no event to await)
+                await asyncio.sleep(0.02)
+        assert notified == ["2"]  # nothing for A's commit
+        assert heard.seqs[0] == 1 and took < 0.5 + 0.5
     finally:
+        await spy.close()
         await follower.stop()
         await a.get_database().close()
         await b.get_database().close()
