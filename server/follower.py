@@ -76,6 +76,8 @@ class LogFollower:
         self._pg: PgListener | None = None
         self._detach: list[Callable[[], None]] = []
         self._reading = asyncio.Lock()
+        self._next_listen_attempt = 0.0
+        self._listen_failing = False
         channel = database.backend.notify_channel
         if listen and channel is not None:
             self._pg = PgListener(database.engine.url, channel, self._on_notify)
@@ -165,12 +167,25 @@ class LogFollower:
                 log.exception("A follower listener raised; the others still get the events.")
 
     async def _connect_listener(self) -> None:
+        """(Re)open the LISTEN connection, at most once per poll interval."""
         if self._pg is None or self._pg.alive:
             return
+        now = asyncio.get_running_loop().time()
+        if now < self._next_listen_attempt:
+            return
+        self._next_listen_attempt = now + self.poll_seconds
         try:
             await self._pg.connect()
         except Exception as error:  # OSError, timeout, refused authentication, ...
-            log.warning("LISTEN is unavailable (%s); polling every %ss.", error, self.poll_seconds)
+            level = logging.DEBUG if self._listen_failing else logging.WARNING
+            self._listen_failing = True
+            log.log(
+                level, "LISTEN is unavailable (%s); polling every %ss.", error, self.poll_seconds
+            )
+            return
+        if self._listen_failing:
+            log.warning("LISTEN is back.")
+        self._listen_failing = False
 
     async def _run(self) -> None:
         while True:
