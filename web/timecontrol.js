@@ -61,32 +61,44 @@ export function wireTimeMachine({ store, view, dispatchLocal }) {
     if (fromPast) store.dispatch({ type: 'timemachine/now' }); // show it back among the notes
   });
 
+  let deletedRequest = 0; // only the newest answer counts (an older one may arrive last)
   async function loadDeleted() {
+    const request = ++deletedRequest;
     try {
       const body = await getJson('/api/notes/deleted');
-      store.dispatch({ type: 'deleted/loaded', entries: body.deleted });
+      if (request === deletedRequest) store.dispatch({ type: 'deleted/loaded', entries: body.deleted });
     } catch (error) {
-      store.dispatch({ type: 'deleted/failed', error: String(error.message || error) });
+      if (request === deletedRequest) {
+        store.dispatch({ type: 'deleted/failed', error: String(error.message || error) });
+      }
     }
   }
 
+  const idsOf = (state) => Object.keys(state.confirmed.notes).sort().join('\n');
+  let seenIds = '';
   view.bindToggleDeleted(() => {
     if (store.getState().deleted.open) {
       store.dispatch({ type: 'deleted/closed' });
       return;
     }
+    seenIds = idsOf(store.getState());
     store.dispatch({ type: 'deleted/opened' });
     loadDeleted();
   });
 
-  // While the list is open, a newly committed event may delete or restore a note: re-read it.
+  // While the list is open, a committed event may delete or restore a note (the set of
+  // note ids changes; edits leave it alone): read the list again.
   let seenSeq = store.getState().seq;
   let timer = null;
   store.subscribe(() => {
     const state = store.getState();
     if (state.seq === seenSeq) return;
     seenSeq = state.seq;
-    if (!state.deleted.open || timer !== null) return;
+    if (!state.deleted.open) return;
+    const ids = idsOf(state);
+    const changed = ids !== seenIds;
+    seenIds = ids;
+    if (!changed || timer !== null) return;
     timer = setTimeout(() => {
       timer = null;
       if (store.getState().deleted.open) loadDeleted();
