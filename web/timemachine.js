@@ -107,7 +107,9 @@ export async function loadVisibleEvents(fetchPage) {
   for (;;) {
     const page = await fetchPage(after, EVENTS_PAGE);
     events = mergeEvents(events, page.events);
-    if (page.events.length < EVENTS_PAGE || page.scanned <= after) return events;
+    // An empty page: the server looked up to the end (a short page is not enough, the
+    // server may cap `limit` lower than we ask).
+    if (page.events.length === 0 || page.scanned <= after) return events;
     after = page.scanned;
   }
 }

@@ -191,11 +191,14 @@ export class View {
     if (tm.status === 'loading') where = 'Loading the event log…';
     else if (tm.status === 'failed') where = tm.error;
     else if (tm.past) where = tm.position === 0 ? 'Before the first event' : `Event ${tm.position} of ${max}`;
+    const spoken = tm.past && tm.line
+      ? `${where}: ${tm.line.user} ${tm.line.verb} ${tm.line.title ? '“' + tm.line.title + '”' : 'a new note'}`
+      : where;
     return html`
       <div class="time-bar ${tm.past ? 'in-past' : ''}">
         <label for="time-machine" class="time-label">Time machine</label>
         <input type="range" id="time-machine" min="0" max=${max} step="1" .value=${String(value)}
-          aria-valuetext=${where} ?disabled=${max === 0}
+          aria-valuetext=${spoken} ?disabled=${max === 0}
           @input=${(e) => this.handlers.timeMachine(Number(e.target.value))}>
         <span class="time-where" aria-hidden="true">${where}</span>
       </div>`;

@@ -28,18 +28,19 @@ test('countUpTo counts the events at or below a seq (gaps are invisible events)'
   assert.deepEqual([0, 2, 4, 5, 9, 99].map((seq) => countUpTo(events, seq)), [0, 1, 1, 2, 3, 3]);
 });
 
-test('loadVisibleEvents continues after scanned until a short page', async () => {
+test('loadVisibleEvents continues after scanned until an empty page', async () => {
   const asked = [];
   const pages = [
-    { events: Array.from({ length: EVENTS_PAGE }, (_, i) => added(i + 1, 'n' + i)), scanned: 1500 },
+    { events: Array.from({ length: 3 }, (_, i) => added(i + 1, 'n' + i)), scanned: 1500 },
     { events: [added(1501, 'x')], scanned: 1600 },
+    { events: [], scanned: 1700 },
   ];
   const events = await loadVisibleEvents(async (after, limit) => {
     asked.push([after, limit]);
     return pages.shift();
   });
-  assert.deepEqual(asked, [[0, EVENTS_PAGE], [1500, EVENTS_PAGE]]);
-  assert.equal(events.length, EVENTS_PAGE + 1);
+  assert.deepEqual(asked, [[0, EVENTS_PAGE], [1500, EVENTS_PAGE], [1600, EVENTS_PAGE]]);
+  assert.deepEqual(events.map((e) => e.seq), [1, 2, 3, 1501]);
 });
 
 test('the replayer gives the same state with and without its checkpoints', () => {
