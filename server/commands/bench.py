@@ -37,6 +37,9 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
     )
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the figures as JSON")
     parser.add_argument(
+        "--markdown", metavar="OUT", type=Path, help="write the tables as markdown (docs/)"
+    )
+    parser.add_argument(
         "--backends",
         default="sqlite,postgresql",
         help="comma-separated: sqlite,postgresql (default both)",
@@ -52,7 +55,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.report import table, write_json, write_plots
+    from bench.report import markdown, table, write_json, write_plots
 
     backends = [b for b in args.backends.split(",") if b]
     names = args.only or SCENARIOS
@@ -67,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             results.append(result)
     if args.json:
         write_json(results, args.json)
+    if args.markdown:
+        args.markdown.write_text(markdown(results))
     plots = args.plots or (None if args.quick else DOCS / "bench")
     if plots is not None:
         write_plots(results, plots)
