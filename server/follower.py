@@ -108,8 +108,23 @@ class LogFollower:
         self._wakeup.set()
 
     def wake_on_commits(self, store: Store) -> None:
-        """Read the log after each commit of `store` (this instance's own dispatches)."""
-        self._detach.append(store.subscribe(self.wake))
+        """Deliver each commit of `store` (this instance's own dispatches) at once."""
+        self._detach.append(store.subscribe(self._on_local_commit))
+
+    async def _on_local_commit(self, events: list[Event]) -> None:
+        """A commit of this instance: when it directly follows `position` and nobody is
+        reading the log, deliver it without reading it back; otherwise wake the reader."""
+        if (
+            self._task is None
+            or self._reading.locked()
+            or not events
+            or events[0]["seq"] != self.position + 1
+        ):
+            self._wakeup.set()
+            return
+        async with self._reading:
+            self.position = events[-1]["seq"]
+            await self._deliver(events)
 
     def _on_notify(self, seq: int | None) -> None:
         if seq is None or seq > self.position:

@@ -44,6 +44,7 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 BACKLOG_PAGE = 500
 CLOSE_SECONDS = 5.0
+ENCODED_CACHE = 2048
 
 
 class Client:
@@ -77,6 +78,18 @@ class Hub:
         self.follower.wake_on_commits(store)
         self.follower.subscribe(self._on_commit)
         self._starting = asyncio.Lock()
+        self._encoded: dict[int, str] = {}
+
+    def encoded(self, event: Event) -> str:
+        """The event's websocket message as JSON text, encoded once for all clients."""
+        seq = int(event["seq"])
+        text = self._encoded.get(seq)
+        if text is None:
+            text = json.dumps({"type": "event", "event": event})
+            self._encoded[seq] = text
+            while len(self._encoded) > ENCODED_CACHE:
+                del self._encoded[next(iter(self._encoded))]
+        return text
 
     async def start(self) -> None:
         """Follow the log from its current end (idempotent: each websocket calls it)."""
@@ -116,12 +129,15 @@ class Connection:
         self.send_lock = asyncio.Lock()
 
     async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message))
+
+    async def send_text(self, text: str) -> None:
         async with self.send_lock:
-            await self.websocket.send_text(json.dumps(message))
+            await self.websocket.send_text(text)
 
     async def send_events(self, events: list[Event]) -> None:
         for event in await self.flux.visibility.events(self.user, events):
-            await self.send({"type": "event", "event": event})
+            await self.send_text(self.flux.hub.encoded(event))
             self.count += 1
         if events:
             self.sent = max(self.sent, events[-1]["seq"])
