@@ -1,11 +1,15 @@
 """Group commit: the dispatches that wait while a transaction is in flight are
 committed together in the next one.
 
-Each dispatch of a group runs in its own savepoint, so a rejected dispatch
-fails alone and its neighbours commit; every caller gets its own result or
-error.  Listeners hear about each dispatch separately, in seq order, after
-the commit.  With one dispatch waiting there is no savepoint: the group is
-an ordinary transaction.
+A rejected dispatch fails alone and its neighbours commit; every caller gets
+its own result or error.  Listeners hear about each dispatch separately, in
+seq order, after the commit.
+
+Savepoints cost two statements per dispatch, so a group first runs without
+them: if every dispatch goes through (the usual case), it commits as is.  If
+one fails, the transaction is rolled back and the group runs again with a
+savepoint around each dispatch, so that only the failing ones are left out.
+A group of one is an ordinary transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from server import eventlog
 from server.database import Database
@@ -25,6 +30,10 @@ from server.types import Event, RootReducer
 Notify = Callable[[list[Event]], Awaitable[None]]
 
 
+class _GroupFailed(Exception):
+    """A dispatch of a group run without savepoints failed: run it again with them."""
+
+
 class _Request:
     def __init__(self, events: list[Event], given_ids: list[str]) -> None:
         self.events = events
@@ -33,6 +42,9 @@ class _Request:
         self.result: list[Event] = []
         self.fresh: list[Event] = []
         self.error: BaseException | None = None
+
+    def reset(self) -> None:
+        self.result, self.fresh, self.error = [], [], None
 
     def outcome(self) -> list[Event]:
         if self.error is not None:
@@ -79,10 +91,12 @@ class Committer:
 
     async def _commit(self, group: list[_Request]) -> None:
         try:
-            await self.database.write(
-                lambda conn, head: self._transaction(conn, head, group),
-                after_commit=lambda _: self._after_commit(group),
-            )
+            try:
+                await self._write(group, savepoints=False)
+            except _GroupFailed:
+                for request in group:
+                    request.reset()
+                await self._write(group, savepoints=True)
         except BaseException as error:
             for request in group:
                 if not request.done:
@@ -91,13 +105,21 @@ class Committer:
             if not isinstance(error, Exception):
                 raise
 
+    async def _write(self, group: list[_Request], savepoints: bool) -> None:
+        await self.database.write(
+            lambda conn, head: self._transaction(conn, head, group, savepoints),
+            after_commit=lambda _: self._after_commit(group),
+        )
+
     async def _after_commit(self, group: list[_Request]) -> None:
         for request in group:
             if request.error is None and request.fresh:
                 await self.notify(request.fresh)
             request.done = True
 
-    def _transaction(self, conn: Connection, head: tuple[int, str], group: list[_Request]) -> None:
+    def _transaction(
+        self, conn: Connection, head: tuple[int, str], group: list[_Request], savepoints: bool
+    ) -> None:
         seq, last_timestamp = head
         timestamp = max(now_timestamp(), last_timestamp)
         known = eventlog.find_by_ids(conn, (id for r in group for id in r.given_ids))
@@ -105,12 +127,14 @@ class Committer:
         appended: list[Event] = []
         alone = len(group) == 1
         for request in group:
-            savepoint = None if alone else conn.begin_nested()
+            savepoint = conn.begin_nested() if savepoints and not alone else None
             try:
                 result, fresh = self._apply(conn, view, request.events, dict(known), seq, timestamp)
             except Exception as error:
                 if savepoint is None:
-                    raise
+                    if alone or isinstance(error, SQLAlchemyError):
+                        raise
+                    raise _GroupFailed from error
                 savepoint.rollback()
                 request.error = error
                 continue

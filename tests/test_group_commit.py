@@ -75,3 +75,28 @@ async def test_dispatches_that_wait_are_grouped_into_fewer_transactions(
     await asyncio.gather(*(store.dispatch(added(f"n{i}")) for i in range(50)))
     assert len(await database.events_after(0)) == 50
     assert transactions < 50
+
+
+async def test_a_group_takes_savepoints_only_when_one_of_its_dispatches_fails(store: Store) -> None:
+    from sqlalchemy import event as sa_event
+
+    database = store.get_database()
+    engine = database.writer_engine or database.engine.sync_engine
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        await asyncio.gather(*(store.dispatch(added(f"n{i}")) for i in range(30)))
+        assert "SAVEPOINT" not in statements
+        outcomes = await asyncio.gather(
+            *(store.dispatch(added(f"m{i}") if i != 5 else removed("nope")) for i in range(30)),
+            return_exceptions=True,
+        )
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+    assert [isinstance(o, EventRejected) for o in outcomes].count(True) == 1
+    assert "SAVEPOINT" in statements
+    assert len(await database.events_after(0)) == 59
