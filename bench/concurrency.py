@@ -106,8 +106,8 @@ async def _one_backend(backend: str, per_writer: int, rounds: int, workdir: Path
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    per_writer = 4 if quick else 40
-    rounds = 2 if quick else 6
+    per_writer = 4 if quick else 20
+    rounds = 2 if quick else 4
     rows: list[Row] = []
     for backend in backends:
         rows.extend(await _one_backend(backend, per_writer, rounds, workdir))

@@ -112,12 +112,17 @@ def machine() -> str:
     return f"{model}, {cpus} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
-async def _pg_admin(statement: str) -> None:
+async def pg_admin(statement: str) -> None:
     import asyncpg
 
     u = make_url(POSTGRES_SERVER)
     conn = await asyncpg.connect(
-        host=u.host, port=u.port or 5432, user=u.username, password=u.password, database="postgres"
+        host=u.host,
+        port=u.port or 5432,
+        user=u.username,
+        password=u.password,
+        database="postgres",
+        timeout=5,
     )
     try:
         await conn.execute(statement)
@@ -135,11 +140,11 @@ async def scratch_database(backend: str, workdir: Path) -> AsyncIterator[str]:
         return
     if backend != "postgresql":
         raise ValueError(f"unknown backend {backend}")
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+    await pg_admin(f'CREATE DATABASE "{name}"')
     try:
         yield make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False)
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def plot(result: Result, path: Path) -> None:

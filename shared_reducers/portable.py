@@ -92,7 +92,13 @@ def text_length(text):
 def is_storable_text(text):
     """True unless the string holds U+0000 or a lone surrogate, which
     PostgreSQL and UTF-8 cannot store (JSON can carry both)."""
-    return "\x00" not in text and not any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")  # refuses surrogates: a lone one is all a str can hold
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def sort_texts(texts):
