@@ -6,13 +6,18 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 REDUCERS_BUILD := web/build/shared_reducers.js
 
-.PHONY: run test check deps clean chromium check-reducers
+.PHONY: run test check bench deps clean chromium check-reducers
 
 run: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
 	$(BIN)/flux serve
 
 test: deps $(NODE_INSTALLED) chromium $(REDUCERS_BUILD) check-reducers
 	$(BIN)/pytest
+	$(BIN)/flux bench --quick
+
+# The full benchmark run (under 10 minutes): figures, plots and tables into docs/.
+bench: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
+	$(BIN)/flux bench --json docs/bench/results.json --markdown docs/bench/tables.md
 
 check: deps
 	$(BIN)/ruff format --check server shared_reducers tests e2e bench
