@@ -164,7 +164,12 @@ def plot(result: Result, path: Path) -> None:
     ax.bar([x + width / 2 for x in xs], base, width, label="baseline", color="#b0b0b0")
     for x, row in zip(xs, result.rows, strict=True):
         top = max(row.ours, row.baseline)
-        ax.text(x, top * 1.02, f"{row.ratio:.2f}x", ha="center", va="bottom", fontsize=9)
+        label = (
+            f"{row.ours / row.baseline:.1f}x faster"
+            if row.higher_is_better and row.baseline
+            else f"{row.ratio:.2f}x"
+        )
+        ax.text(x, top * 1.02, label, ha="center", va="bottom", fontsize=9)
     ax.set_xticks(list(xs), labels, fontsize=8)
     ax.set_ylabel(result.rows[0].unit if result.rows else "")
     ax.set_title(result.title, fontsize=10)
