@@ -72,15 +72,20 @@ async def dispatch_for(flux: Services, user: User, raw: Any) -> list[Event]:
     return await flux.visibility.events(user, stored)
 
 
+def _check_origin(request: Request) -> None:
+    """State-changing requests must come from this server's own pages (CSRF)."""
+    if not origin_allowed(request):
+        raise HttpError(
+            403,
+            "The Origin header must name this server (cross-site requests are refused).",
+            {"origin": request.headers.get("origin")},
+        )
+
+
 async def post_events(request: Request) -> Response:
     try:
         user = await _user(request)
-        if not origin_allowed(request):
-            raise HttpError(
-                403,
-                "The Origin header must name this server (cross-site requests are refused).",
-                {"origin": request.headers.get("origin")},
-            )
+        _check_origin(request)
         flux = services(request)
         raw = await read_json(request, flux.settings.max_body_bytes)
         return JSONResponse(await dispatch_for(flux, user, raw))
@@ -250,12 +255,7 @@ async def post_restore(request: Request) -> Response:
     as the session's user, through validation and the policy like every event."""
     try:
         user = await _user(request)
-        if not origin_allowed(request):
-            raise HttpError(
-                403,
-                "The Origin header must name this server (cross-site requests are refused).",
-                {"origin": request.headers.get("origin")},
-            )
+        _check_origin(request)
         flux = services(request)
         note_id: str = request.path_params["note_id"]
         if not await flux.visibility.note(user, note_id):
