@@ -60,7 +60,8 @@ class Database:
     # -- transactions --------------------------------------------------------
 
     @asynccontextmanager
-    async def _translated(self) -> AsyncIterator[None]:
+    async def translated(self) -> AsyncIterator[None]:
+        """Driver errors inside become StoreUnavailable / StoreError (the edge)."""
         try:
             yield
         except (DBAPIError, PoolTimeout, OSError) as error:
@@ -85,7 +86,7 @@ class Database:
         order.  Across processes the head-row lock serializes appends.
         """
         async with self.write_lock:
-            async with self._translated():
+            async with self.translated():
                 if self._writer is not None:
                     loop = asyncio.get_running_loop()
                     result = await loop.run_in_executor(self._writer, self._write_in_thread, work)
@@ -117,7 +118,7 @@ class Database:
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` in one read transaction (a consistent view)."""
-        async with self._translated():
+        async with self.translated():
             async with self.engine.connect() as conn:
                 async with conn.begin():
                     return await conn.run_sync(work)
@@ -158,7 +159,7 @@ class Database:
     async def ping(self) -> bool:
         """True when the database answers."""
         try:
-            async with self._translated():
+            async with self.translated():
                 async with self.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
             return True
@@ -233,7 +234,7 @@ async def connect(
         engine, backend, metadata, backend.create_writer_engine(parsed, sqlite_synchronous)
     )
     try:
-        async with database._translated():
+        async with database.translated():
             if create:
                 async with engine.begin() as conn:
                     await _create_schema(conn, metadata)

@@ -146,7 +146,7 @@ class Users:
         self.database = database
 
     async def create_tables(self) -> None:
-        async with self.database._translated():
+        async with self.database.translated():
             async with self.database.engine.begin() as conn:
                 await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
 
@@ -174,7 +174,7 @@ class Users:
             conn.execute(insert(users_table).values(name=name, role=role, password=hashed))
 
         try:
-            async with self.database._translated():
+            async with self.database.translated():
                 async with self.database.engine.begin() as conn:
                     await conn.run_sync(work)
         except StoreError as error:
@@ -216,7 +216,7 @@ class Users:
             conn.execute(insert(settings_table).values(name=key, value=default))
 
         try:
-            async with self.database._translated():
+            async with self.database.translated():
                 async with self.database.engine.begin() as conn:
                     await conn.run_sync(write)
         except StoreError:
