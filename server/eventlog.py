@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     insert,
     select,
     update,
@@ -103,12 +104,19 @@ def ensure_head(conn: Connection) -> None:
     )
 
 
+_READ_HEAD = select(head_table.c.seq, head_table.c.timestamp).where(head_table.c.id == 1)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(head_table)
+    .where(head_table.c.id == 1)
+    .values(seq=bindparam("_seq"), timestamp=bindparam("_timestamp"))
+)
+_APPEND = insert(events_table)
+
+
 def lock_head(conn: Connection, for_update: bool) -> tuple[int, str]:
     """Take the append lock (a row lock on the head) and return (last seq, last timestamp)."""
-    query = select(head_table.c.seq, head_table.c.timestamp).where(head_table.c.id == 1)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).one()
+    row = conn.execute(_LOCK_HEAD if for_update else _READ_HEAD).one()
     return int(row.seq), str(row.timestamp)
 
 
@@ -116,12 +124,9 @@ def append(conn: Connection, events: Sequence[Event]) -> None:
     """Insert stamped events and move the head; call under lock_head."""
     if not events:
         return
-    conn.execute(insert(events_table), [event_to_row(e) for e in events])
-    conn.execute(
-        update(head_table)
-        .where(head_table.c.id == 1)
-        .values(seq=events[-1]["seq"], timestamp=events[-1]["timestamp"])
-    )
+    rows = [event_to_row(e) for e in events]
+    conn.execute(_APPEND, rows if len(rows) > 1 else rows[0])
+    conn.execute(_MOVE_HEAD, {"_seq": events[-1]["seq"], "_timestamp": events[-1]["timestamp"]})
 
 
 def find_by_ids(conn: Connection, ids: Iterable[str]) -> dict[str, Event]:

@@ -8,10 +8,23 @@ writes of the earlier events of the same dispatch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Delete,
+    Insert,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from server.errors import ChangesetConflict, ChangesetError, ConfigurationError
@@ -28,7 +41,7 @@ class SqlCollection(Collection):
         self.conn = conn
 
     def get(self, id: str) -> Row | None:
-        row = self.conn.execute(select(self.table).where(self.table.c.id == id)).first()
+        row = self.conn.execute(_select_by_id(self.table), {"_id": id}).first()
         return dict(row._mapping) if row is not None else None
 
 
@@ -87,12 +100,38 @@ def check_changeset(changeset: Any, tables: Mapping[str, Table], event_type: str
     return changeset
 
 
+# The statements are built once per table (and set of columns) with bound
+# parameters, so SQLAlchemy finds them compiled instead of building a new
+# statement and its cache key per operation.
+
+
+@functools.lru_cache(maxsize=512)
+def _select_by_id(table: Table) -> Select[Any]:
+    return select(table).where(table.c.id == bindparam("_id"))
+
+
+@functools.lru_cache(maxsize=512)
+def _insert(table: Table) -> Insert:
+    return insert(table)
+
+
+@functools.lru_cache(maxsize=512)
+def _update(table: Table, columns: tuple[str, ...]) -> Update:
+    values: dict[str, Any] = {name: bindparam(f"_v_{name}") for name in columns} or {"id": bindparam("_id")}
+    return update(table).where(table.c.id == bindparam("_id")).values(values)
+
+
+@functools.lru_cache(maxsize=512)
+def _delete(table: Table) -> Delete:
+    return delete(table).where(table.c.id == bindparam("_id"))
+
+
 def apply_operation(conn: Connection, tables: Mapping[str, Table], op: Operation) -> None:
     table = tables[op["collection"]]
     kind, id = op["op"], op["id"]
     if kind == "insert":
         try:
-            conn.execute(insert(table).values(**op["values"]))
+            conn.execute(_insert(table), dict(op["values"]))
         except IntegrityError as error:
             raise ChangesetConflict(
                 f"A row with id {id} already exists in {op['collection']} "
@@ -101,10 +140,11 @@ def apply_operation(conn: Connection, tables: Mapping[str, Table], op: Operation
         return
     if kind == "update":
         values = {k: v for k, v in op["values"].items() if k != "id"}
-        statement = update(table).where(table.c.id == id)
-        result = conn.execute(statement.values(**values) if values else statement.values(id=id))
+        columns = tuple(sorted(values))
+        parameters = {f"_v_{name}": values[name] for name in columns}
+        result = conn.execute(_update(table, columns), {"_id": id, **parameters})
     else:
-        result = conn.execute(delete(table).where(table.c.id == id))
+        result = conn.execute(_delete(table), {"_id": id})
     if result.rowcount == 0:
         verb = "update" if kind == "update" else "remove"
         raise ChangesetConflict(f"There is no row {id} in {op['collection']} to {verb}.")
