@@ -29,4 +29,4 @@ class Settings:
     events_page_default: int = 100
     events_page_max: int = 1000
     ws_queue_size: int = 1000
-    ws_poll_seconds: float = 10.0
+    ws_poll_seconds: float = 60.0

@@ -52,6 +52,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         host=host,
         port=port,
         ws="websockets-sansio",
+        ws_per_message_deflate=False,
         ws_max_size=settings.max_body_bytes + 1024,
         access_log=False,
         log_config=None,
