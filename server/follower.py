@@ -211,8 +211,9 @@ class LogFollower:
                 log.warning(
                     "Reading the log failed (%s); retrying in %ss.", error, self.poll_seconds
                 )
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wakeup.wait()
             await self._connect_listener()
 
 

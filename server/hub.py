@@ -158,7 +158,8 @@ class Connection:
             if client.overflowed:
                 raise Overflow
             try:
-                event = await asyncio.wait_for(client.queue.get(), poll)
+                async with asyncio.timeout(poll):
+                    event = await client.queue.get()
             except TimeoutError:
                 await self.catch_up()
                 continue

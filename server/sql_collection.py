@@ -117,7 +117,9 @@ def _insert(table: Table) -> Insert:
 
 @functools.lru_cache(maxsize=512)
 def _update(table: Table, columns: tuple[str, ...]) -> Update:
-    values: dict[str, Any] = {name: bindparam(f"_v_{name}") for name in columns} or {"id": bindparam("_id")}
+    values: dict[str, Any] = {name: bindparam(f"_v_{name}") for name in columns} or {
+        "id": bindparam("_id")
+    }
     return update(table).where(table.c.id == bindparam("_id")).values(values)
 
 
