@@ -167,6 +167,7 @@ class Committer:
                 continue
             seq += 1
             stored: dict[str, Any] = {"seq": seq, **event, "timestamp": timestamp}
+            view.forget()
             changeset = check_changeset(self.reducer(view, stored), tables, event["type"])
             apply_changeset(conn, tables, changeset)
             known[event["id"]] = stored

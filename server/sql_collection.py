@@ -35,14 +35,24 @@ OPERATIONS = ("insert", "update", "remove")
 
 
 class SqlCollection(Collection):
+    """Reads remember their rows until `forget()`: the policy check and the
+    reducer of one event read the same note with one SELECT."""
+
     def __init__(self, name: str, table: Table, conn: Connection) -> None:
         super().__init__(name)
         self.table = table
         self.conn = conn
+        self._read: dict[str, Row | None] = {}
 
     def get(self, id: str) -> Row | None:
-        row = self.conn.execute(_select_by_id(self.table), {"_id": id}).first()
-        return dict(row._mapping) if row is not None else None
+        if id not in self._read:
+            row = self.conn.execute(_select_by_id(self.table), {"_id": id}).first()
+            self._read[id] = dict(row._mapping) if row is not None else None
+        found = self._read[id]
+        return dict(found) if found is not None else None
+
+    def forget(self) -> None:
+        self._read.clear()
 
 
 class SqlView:
@@ -52,6 +62,11 @@ class SqlView:
         self.conn = conn
         self.tables = tables
         self._collections: dict[str, SqlCollection] = {}
+
+    def forget(self) -> None:
+        """Drop remembered rows: call before each event (its predecessors wrote)."""
+        for collection in self._collections.values():
+            collection.forget()
 
     def collection(self, name: str) -> SqlCollection:
         if name not in self._collections:

@@ -210,3 +210,35 @@ async def test_ids_differing_in_case_or_trailing_space_are_different_notes(store
     await store.dispatch([added("a"), added("A"), added("a "), added("b")])
     ids = [n["id"] for n in await store.get_database().rows("notes")]
     assert ids == ["A", "a", "a ", "b"]
+
+
+async def test_one_event_reads_a_row_once_and_the_next_event_reads_it_again(db_url: str) -> None:
+    from sqlalchemy import event as sa_event
+
+    from server.notes_store import reducer as notes_reducer
+    from server.store import create_store
+
+    def twice(view: object, event: dict) -> list:
+        notes = view.collection("notes")  # type: ignore[attr-defined]
+        first = notes.get("n1")
+        assert notes.get("n1") == first  # a second read of the same id, as a policy check does
+        return notes_reducer(view, event)
+
+    twice.collection_names = ["notes"]  # type: ignore[attr-defined]
+    plain = await open_notes_store(db_url)
+    store = create_store(twice, plain.get_database())
+    database = store.get_database()
+    engine = database.writer_engine or database.engine.sync_engine
+    reads: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "notes" in statement:
+            reads.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        await store.dispatch([added("n1"), edited("n1", "second", 1)])
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+        await database.close()
+    assert len(reads) == 2  # one per event: the edit saw the row the add wrote
