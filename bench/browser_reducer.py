@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.harness import Result, Row, median
+from bench.harness import Result, Row
 from bench.timemachine import synthetic_log
 from server.notes_store import reducer
 from server.transpile import BUILD, build_reducers
@@ -73,23 +73,19 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
     raw = sum(p.stat().st_size for p in loaded)
     zipped = sum(len(gzip.compress(p.read_bytes(), 9)) for p in loaded)
     rows = [
-        Row(
+        Row.of_samples(
             f"vs hand-written JS\n{count:,} events",
-            median(transpiled),
-            median(handwritten),
+            transpiled,
+            handwritten,
             "ms",
             "hand-written JS reducer (Node)",
-            samples_ours=transpiled,
-            samples_baseline=handwritten,
         ),
-        Row(
+        Row.of_samples(
             f"vs CPython\n{count:,} events",
-            median(transpiled),
-            median(cpython),
+            transpiled,
+            cpython,
             "ms",
             "the same reducer in CPython",
-            samples_ours=transpiled,
-            samples_baseline=cpython,
         ),
     ]
     return Result(

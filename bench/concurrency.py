@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench.core_baseline import logged_write, store_event
-from bench.harness import Result, Row, alternate, median, scratch_database
+from bench.harness import Result, Row, alternate, scratch_database
 from server.database import connect
 from server.notes_store import reducer
 from server.schema import metadata
@@ -82,25 +82,21 @@ async def _one_backend(backend: str, per_writer: int, rounds: int, workdir: Path
             if core_engine is not core_db.engine:
                 await core_engine.dispose()
     return [
-        Row(
+        Row.of_samples(
             f"{backend}\nvs Core txn per request",
-            median(mine),
-            median(theirs),
+            mine,
+            theirs,
             "events/s",
             "Core: one transaction per request",
             higher_is_better=True,
-            samples_ours=mine,
-            samples_baseline=theirs,
         ),
-        Row(
+        Row.of_samples(
             f"{backend}\nvs group commit off",
-            median(mine2),
-            median(singles),
+            mine2,
+            singles,
             "events/s",
             "flux, group_commit=False",
             higher_is_better=True,
-            samples_ours=mine2,
-            samples_baseline=singles,
         ),
     ]
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.core_baseline import bare_write, logged_write, store_event
-from bench.harness import Result, Row, alternate, median, scratch_database
+from bench.harness import Result, Row, alternate, scratch_database
 from server.notes_store import open_notes_store
 
 NAME = "dispatch"
@@ -70,23 +70,21 @@ async def _one_backend(backend: str, total: int, rounds: int, workdir: Path) -> 
                 await s.get_database().close()
     us = 1e6
     return [
-        Row(
+        Row.of_samples(
             f"{backend}\nvs Core, same statements",
-            median(mine) * us,
-            median(theirs) * us,
+            mine,
+            theirs,
             "µs per dispatch",
             "Core: same statements",
-            samples_ours=mine,
-            samples_baseline=theirs,
+            scale=us,
         ),
-        Row(
+        Row.of_samples(
             f"{backend}\nvs bare row write",
-            median(mine2) * us,
-            median(bare_times) * us,
+            mine2,
+            bare_times,
             "µs per dispatch",
             "Core: row write only",
-            samples_ours=mine2,
-            samples_baseline=bare_times,
+            scale=us,
         ),
     ]
 

@@ -34,6 +34,30 @@ class Row:
     samples_ours: list[float] = field(default_factory=list)
     samples_baseline: list[float] = field(default_factory=list)
 
+    @classmethod
+    def of_samples(
+        cls,
+        label: str,
+        ours: list[float],
+        baseline: list[float],
+        unit: str,
+        baseline_name: str,
+        *,
+        scale: float = 1.0,
+        higher_is_better: bool = False,
+    ) -> Row:
+        """The row of two alternated series: their medians (times `scale`) and the samples."""
+        return cls(
+            label,
+            median(ours) * scale,
+            median(baseline) * scale,
+            unit,
+            baseline_name,
+            higher_is_better,
+            ours,
+            baseline,
+        )
+
     @property
     def ratio(self) -> float:
         """ours / baseline for times; baseline / ours for rates: above 1 means we are slower."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bench.core_baseline import store_event
-from bench.harness import Result, Row, alternate, median, scratch_database
+from bench.harness import Result, Row, alternate, scratch_database
 from server.notes_store import open_notes_store
 
 NAME = "peer"
@@ -89,15 +89,7 @@ async def _one_backend(backend: str, total: int, rounds: int, workdir: Path) -> 
             await store.get_database().close()
             datastore.close()
     us = 1e6
-    return Row(
-        backend,
-        median(mine) * us,
-        median(theirs) * us,
-        "µs per event",
-        "eventsourcing recorder",
-        samples_ours=mine,
-        samples_baseline=theirs,
-    )
+    return Row.of_samples(backend, mine, theirs, "µs per event", "eventsourcing recorder", scale=us)
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData, delete, insert
 
-from bench.harness import Result, Row, alternate, median, scratch_database
+from bench.harness import Result, Row, alternate, scratch_database
 from bench.timemachine import synthetic_log
 from server.events import format_timestamp
 from server.notes_store import open_notes_store
@@ -72,14 +72,12 @@ async def _one_backend(backend: str, shape: str, log: list[str], rounds: int, wo
             assert await database.rows("notes") == final
         finally:
             await database.close()
-    return Row(
+    return Row.of_samples(
         f"{backend}, {shape}\n{events:,} events, {len(final):,} rows",
-        median(mine),
-        median(theirs),
+        mine,
+        theirs,
         "seconds",
         "Core executemany of the final rows",
-        samples_ours=mine,
-        samples_baseline=theirs,
     )
 
 

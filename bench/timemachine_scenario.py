@@ -7,7 +7,7 @@ import random
 import time
 from pathlib import Path
 
-from bench.harness import Result, Row, alternate, median, scratch_database
+from bench.harness import Result, Row, alternate, scratch_database
 from bench.timemachine import synthetic_log
 from server import snapshots, timemachine
 from server.notes_store import open_notes_store
@@ -41,14 +41,8 @@ async def _one_backend(backend: str, events: int, samples: int, workdir: Path) -
             mine, theirs = await alternate(at_random, current, samples)
         finally:
             await database.close()
-    return Row(
-        f"{backend}\n{events:,} events",
-        median(mine),
-        median(theirs),
-        "ms",
-        "read the current notes table",
-        samples_ours=mine,
-        samples_baseline=theirs,
+    return Row.of_samples(
+        f"{backend}\n{events:,} events", mine, theirs, "ms", "read the current notes table"
     )
 
 
