@@ -39,7 +39,7 @@ $(NODE_INSTALLED): package.json package-lock.json
 	touch $@
 
 # The shared reducers in JavaScript (Transcrypt), rebuilt when a source is newer.
-$(REDUCERS_BUILD): $(INSTALLED) $(wildcard shared_reducers/*.py) server/transpile.py
+$(REDUCERS_BUILD): $(INSTALLED) $(wildcard shared_reducers/*.py) server/tools/transpile.py
 	$(BIN)/flux transpile
 
 # The portable-subset check of the shared reducers (also part of `make check`).

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bench.harness import Result, Row
 from bench.timemachine import synthetic_log
-from server.notes_store import reducer
-from server.transpile import BUILD, build_reducers
+from server.app.notes_store import reducer
+from server.tools.transpile import BUILD, build_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import empty_state, state_reducer
 

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from bench.core_baseline import logged_write, store_event
 from bench.harness import Result, Row, alternate, scratch_database
-from server.database import connect
-from server.notes_store import reducer
-from server.schema import metadata
-from server.store import create_store
+from server.app.notes_store import reducer
+from server.app.schema import metadata
+from server.store import connect, create_store
 
 NAME = "concurrency"
 TITLE = "3. Concurrent throughput: 64 dispatchers, durable settings"

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.eventlog import events_table, head_table
-from server.events import now_timestamp
-from server.schema import notes
+from server.app.schema import notes
+from server.store import now_timestamp
+from server.store.sql.eventlog import events_table, head_table
 
 
 def note_row(id: str, text: str, user: str, timestamp: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.core_baseline import bare_write, logged_write, store_event
 from bench.harness import Result, Row, alternate, scratch_database
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
 
 NAME = "dispatch"
 TITLE = "1. Dispatch overhead: one event per transaction"

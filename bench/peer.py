@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from bench.core_baseline import store_event
 from bench.harness import Result, Row, alternate, scratch_database
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
 
 NAME = "peer"
 TITLE = "2. A peer: eventsourcing's recorders vs our dispatch"

@@ -14,11 +14,10 @@ from sqlalchemy import MetaData, delete, insert
 
 from bench.harness import Result, Row, alternate, scratch_database
 from bench.timemachine import synthetic_log
-from server.events import format_timestamp
-from server.notes_store import open_notes_store
-from server.replay import replay
-from server.schema import notes
-from server.transfer import import_events
+from server.app.notes_store import open_notes_store
+from server.app.schema import notes
+from server.store import format_timestamp
+from server.store.history import import_events, replay
 
 NAME = "rebuild"
 TITLE = "4. Rebuild: replay the log into empty tables"

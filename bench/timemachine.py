@@ -25,10 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from server import snapshots, timemachine
-from server.events import format_timestamp
-from server.notes_store import open_notes_store
-from server.transfer import import_events
+from server.app.notes_store import open_notes_store
+from server.store import format_timestamp
+from server.store.history import import_events, snapshots, timemachine
 
 USERS = ("ada", "bob", "cy", "dee")
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from bench.harness import Result, Row, alternate, scratch_database
 from bench.timemachine import synthetic_log
-from server import snapshots, timemachine
-from server.notes_store import open_notes_store
-from server.transfer import import_events
+from server.app.notes_store import open_notes_store
+from server.store.history import import_events, snapshots, timemachine
 
 NAME = "timemachine"
 TITLE = "5. Time machine: at(random seq) with snapshots"

@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from server import users as users_module
-from server.app import open_store
-from server.users import Users
+from server.app import users as users_module
+from server.app.app import open_store
+from server.app.users import Users
 
 ROOT = Path(__file__).resolve().parent.parent
 FLUX = Path(sys.executable).parent / "flux"

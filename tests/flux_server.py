@@ -22,11 +22,11 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
-from server import users as users_module
-from server.app import close_app, open_app
-from server.services import Services
-from server.settings import Settings
-from server.users import Users
+from server.app import users as users_module
+from server.app.app import close_app, open_app
+from server.app.services import Services
+from server.app.settings import Settings
+from server.app.users import Users
 from tests.conftest import _server_database
 
 PASSWORD = "correct horse"

@@ -7,8 +7,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from server.database import Database, connect
-from server.errors import ConfigurationError
+from server.store import ConfigurationError, Database, connect
 
 
 async def _scalar(database: Database, statement: str) -> str:

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from server.database import connect
-from server.schema import metadata
+from server.app.schema import metadata
+from server.store import connect
 from tests.flux_processes import (
     FLUX,
     ROOT,

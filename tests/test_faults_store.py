@@ -14,9 +14,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from server.errors import StoreUnavailable
-from server.notes_store import open_notes_store
-from server.store import Store
+from server.app.notes_store import open_notes_store
+from server.store import Store, StoreUnavailable
 
 POSTGRES = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 

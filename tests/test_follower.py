@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from server.follower import LogFollower, poll_seconds_from_env, start_follower
-from server.notes_store import open_notes_store
-from server.store import Store
-from server.types import Event
+from server.app.notes_store import open_notes_store
+from server.store import Event, Store
+from server.store.live.follower import LogFollower, poll_seconds_from_env, start_follower
 
 POSTGRES = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 

@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.sync.client import ClientConnection, connect
 
-from server import users as users_module
-from server.app import close_app, open_app
-from server.database import connect as connect_database
-from server.schema import metadata
-from server.settings import Settings
+from server.app import users as users_module
+from server.app.app import close_app, open_app
+from server.app.schema import metadata
+from server.app.settings import Settings
+from server.store import connect as connect_database
 from tests.flux_processes import PASSWORD, add_user
 
 T = TypeVar("T")

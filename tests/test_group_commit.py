@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
 from server.store import EventRejected, Store
 
 

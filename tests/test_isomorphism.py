@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.transpile import BUILD, ENTRY_FILE, SOURCE, build_reducers
+from server.tools.transpile import BUILD, ENTRY_FILE, SOURCE, build_reducers
 from shared_reducers.combine import combine_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import MemoryDatabase, apply_changeset, empty_state, rows_of

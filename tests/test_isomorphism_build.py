@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.cli import main
-from server.transpile import ENTRY_FILE, ENTRY_NAMES, build_reducers
+from server.tools.transpile import ENTRY_FILE, ENTRY_NAMES, build_reducers
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,8 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from server.errors import EventRejected, InvalidEvent
-from server.events import check_event
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
+from server.store import EventRejected, InvalidEvent, check_event
 from shared_reducers.memory import empty_state, rows_of
 from tests.test_isomorphism import as_browser_gets_it, sequences, step
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from server.transpile import ROOT, TRANSCRYPT_FLAGS
+from server.tools.transpile import ROOT, TRANSCRYPT_FLAGS
 from tests.node import subset_claims
 
 CLAIMS = Path(__file__).parent / "node" / "subset_claims.py"

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, MetaData, String, Table
 
-from server.database import Database
-from server.notes_store import reducer as notes_root_reducer
-from server.schema import metadata as notes_metadata
+from server.app.notes_store import reducer as notes_root_reducer
+from server.app.schema import metadata as notes_metadata
 from server.store import (
     ConfigurationError,
+    Database,
     apply_middleware,
     combine_reducers,
     compose,

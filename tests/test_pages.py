@@ -1,4 +1,4 @@
-"""The notes page and its static files (server/pages.py), against a real server."""
+"""The notes page and its static files (server/app/pages.py), against a real server."""
 
 from __future__ import annotations
 

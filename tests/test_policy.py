@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from server.notefacts import NoteFacts
-from server.policy import POLICY, can_see
-from server.users import User
+from server.app.notefacts import NoteFacts
+from server.app.policy import POLICY, can_see
+from server.app.users import User
 from tests.flux_server import (
     Client,
     Server,
@@ -64,7 +64,7 @@ async def cast(server: Server, role: str) -> tuple[Client, Client]:
 async def set_role(server: Server, name: str, role: str) -> None:
     from sqlalchemy import update
 
-    from server.users import users_table
+    from server.app.users import users_table
 
     async with server.flux.database.engine.begin() as conn:
         await conn.execute(update(users_table).where(users_table.c.name == name).values(role=role))
@@ -166,7 +166,7 @@ async def test_an_editor_may_remove_a_conflict_copy_they_made_on_a_shared_note(
 async def test_a_deleted_user_may_no_longer_dispatch(server: Server) -> None:
     from sqlalchemy import delete
 
-    from server.users import users_table
+    from server.app.users import users_table
 
     ada = await server.client("ada")
     async with server.flux.database.engine.begin() as conn:

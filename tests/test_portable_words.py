@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server.transpile import BUILD, build_reducers
+from server.tools.transpile import BUILD, build_reducers
 from shared_reducers.portable import count_words
 
 WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from server.cli import main
-from server.reducer_check import check_paths, check_source, default_paths
+from server.tools.reducer_check import check_paths, check_source, default_paths
 from shared_reducers.combine import combine_reducers
 from shared_reducers.memory import empty_state, reduce_state
 

@@ -7,12 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import Column, Integer, MetaData
 
-from server import schema, snapshots
-from server.database import Database, connect
-from server.notes_store import open_notes_store
-from server.replay import replay
-from server.store import create_store
-from server.verify import verify
+from server.app import schema
+from server.app.notes_store import open_notes_store
+from server.store import Database, connect, create_store
+from server.store.history import replay, snapshots, verify
 from shared_reducers.combine import combine_reducers
 from shared_reducers.notes import notes_reducer
 from shared_reducers.portable import count_words
@@ -138,7 +136,7 @@ async def test_a_reducer_that_rejects_a_logged_event_stops_the_replay_and_keeps_
     def strict(notes, event):  # type: ignore[no-untyped-def]
         raise notes_reducer.__globals__["EventRejected"]("no more notes")
 
-    from server.inmemory import ReplayError
+    from server.store.history import ReplayError
 
     with pytest.raises(ReplayError, match=r"seq 1 .*no more notes"):
         await replay(database, combine_reducers({"notes": strict}))

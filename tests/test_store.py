@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
 from server.store import EventRejected, InvalidEvent, Store
 from shared_reducers.memory import empty_state, reduce_state, rows_of
 
@@ -215,7 +215,7 @@ async def test_ids_differing_in_case_or_trailing_space_are_different_notes(store
 async def test_one_event_reads_a_row_once_and_the_next_event_reads_it_again(db_url: str) -> None:
     from sqlalchemy import event as sa_event
 
-    from server.notes_store import reducer as notes_reducer
+    from server.app.notes_store import reducer as notes_reducer
     from server.store import create_store
 
     def twice(view: object, event: dict) -> list:

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server import snapshots, timemachine
-from server.notes_store import open_notes_store
+from server.app.api import restore_event
+from server.app.notes_store import open_notes_store
 from server.store import EventRejected, Store
-from server.timemachine import OutOfRange
+from server.store.history import OutOfRange, snapshots, timemachine
 from shared_reducers.memory import rows_of
 from tests.timemachine_logs import dispatch_in_batches, expected_states, random_events
 
@@ -148,7 +148,9 @@ async def test_restore_brings_back_the_last_content_and_removing_again_undoes_it
     await store.dispatch(removed("n1", user="bob"))
     [gone] = await timemachine.deleted_rows(database, reducer, "notes")
     assert (gone["row"]["text"], gone["event"]["meta"]["user"]) == ("last words", "bob")
-    restore = await timemachine.restore_event(database, reducer, "n1", user="ada")
+    restore = await restore_event(
+        await timemachine.last_content(database, reducer, "notes", "n1"), "ada"
+    )
     assert restore["payload"] == {
         "id": "n1",
         "title": "Title",
@@ -171,9 +173,9 @@ async def test_restore_refuses_a_live_note_and_an_unknown_one(sqlite_url: str) -
     database, reducer = store.get_database(), store.reducer
     await store.dispatch(note("n1"))
     with pytest.raises(OutOfRange, match="not deleted"):
-        await timemachine.restore_event(database, reducer, "n1")
+        await timemachine.last_content(database, reducer, "notes", "n1")
     with pytest.raises(OutOfRange, match="never was"):
-        await timemachine.restore_event(database, reducer, "nope")
+        await timemachine.last_content(database, reducer, "notes", "nope")
     with pytest.raises(EventRejected):
         await store.dispatch(
             {
@@ -187,8 +189,8 @@ async def test_restore_refuses_a_live_note_and_an_unknown_one(sqlite_url: str) -
 async def test_the_apps_policy_checking_store_travels_in_time_with_the_bare_reducer(
     sqlite_url: str,
 ) -> None:
-    from server.app import open_store
-    from server.users import Users
+    from server.app.app import open_store
+    from server.app.users import Users
 
     store = await open_store(sqlite_url)
     database = store.get_database()
@@ -196,14 +198,16 @@ async def test_the_apps_policy_checking_store_travels_in_time_with_the_bare_redu
     await store.dispatch([note("n1", "One"), removed("n1")])
     assert (await store.at(1))["notes"][0]["title"] == "One"
     assert [e["row"] is None for e in await store.history("notes", "n1")] == [False, True]
-    restore = await timemachine.restore_event(database, store.reducer, "n1", user="ada")
+    restore = await restore_event(
+        await timemachine.last_content(database, store.reducer, "notes", "n1"), "ada"
+    )
     await store.dispatch(restore)
     assert [n["id"] for n in await database.rows("notes")] == ["n1"]
     await database.close()
 
 
 def test_snapshot_interval_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.errors import ConfigurationError
+    from server.store import ConfigurationError
 
     monkeypatch.setenv("FLUX_SNAPSHOT_EVERY", "250")
     assert snapshots.every_from_environment() == 250

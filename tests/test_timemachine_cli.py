@@ -8,9 +8,9 @@ import json
 
 import pytest
 
+from server.app.notes_store import open_notes_store
 from server.cli import main
-from server.notes_store import open_notes_store
-from server.progress import Bar, Lines, progress_for
+from server.store.history.progress import Bar, Lines, progress_for
 
 
 async def _fill(url: str) -> list[dict]:

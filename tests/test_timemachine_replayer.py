@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.inmemory import Replayer, ReplayError
+from server.store.history import Replayer, ReplayError
 from shared_reducers.memory import rows_of
 from tests.timemachine_logs import expected_states, random_events, reducer
 

@@ -8,10 +8,9 @@ import json
 
 import pytest
 
+from server.app.notes_store import open_notes_store
 from server.cli import main
-from server.inmemory import ReplayError
-from server.notes_store import open_notes_store
-from server.transfer import TransferError, export_events, import_events
+from server.store.history import ReplayError, TransferError, export_events, import_events
 from tests.timemachine_logs import dispatch_in_batches, random_events
 
 

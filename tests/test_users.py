@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from server.app.users import UserError, Users, hash_password, verify_password
 from server.cli import main
-from server.users import UserError, Users, hash_password, verify_password
 from tests.flux_server import PASSWORD, Server, added, cheap_scrypt, running_server
 
 __all__ = ["cheap_scrypt"]

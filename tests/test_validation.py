@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from server.errors import InvalidEvent
-from server.validation import Invalid, validate_event, validate_events
+from server.app.validation import Invalid, validate_event, validate_events
+from server.store import InvalidEvent
 from tests.flux_server import Server, added, cheap_scrypt, running_server
 
 __all__ = ["cheap_scrypt"]

@@ -7,11 +7,10 @@ import asyncio
 import pytest
 from sqlalchemy import delete, insert, update
 
-from server import schema
+from server.app import schema
+from server.app.notes_store import open_notes_store
 from server.cli import main
-from server.notes_store import open_notes_store
-from server.replay import replay
-from server.verify import verify
+from server.store.history import replay, verify
 from tests.timemachine_logs import dispatch_in_batches, random_events
 
 SQL_BACKENDS = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)

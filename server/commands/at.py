@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from server.commands import tooling
-from server.database import Database
-from server.timemachine import OutOfRange, parse_moment, state_at
-from server.types import RootReducer
+from server.store import Database, RootReducer
+from server.store.history import OutOfRange, parse_moment, state_at
 
 
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from server.notes_store import open_notes_store
+from server.app.notes_store import open_notes_store
 
 
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:

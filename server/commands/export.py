@@ -8,10 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from server.commands import tooling
-from server.database import Database
-from server.progress import progress_for
-from server.transfer import export_events
-from server.types import RootReducer
+from server.store import Database, RootReducer
+from server.store.history import export_events, progress_for
 
 
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from server.commands import tooling
-from server.database import Database
-from server.timemachine import history
-from server.types import RootReducer
+from server.store import Database, RootReducer
+from server.store.history import history
 
 KINDS = {"note": "notes", "notes": "notes"}
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import uvicorn
 
-from server.app import close_app, open_app
-from server.backends import database_url
-from server.settings import Settings
+from server.app.app import close_app, open_app
+from server.app.settings import Settings
+from server.store.sql import database_url
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -7,13 +7,9 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from server.database import Database
-from server.errors import ConfigurationError, StoreError
-from server.inmemory import ReplayError
-from server.notes_store import open_notes_store
-from server.timemachine import OutOfRange
-from server.transfer import TransferError
-from server.types import RootReducer
+from server.app.notes_store import open_notes_store
+from server.store import ConfigurationError, Database, RootReducer, StoreError
+from server.store.history import OutOfRange, ReplayError, TransferError
 
 EXPECTED_ERRORS = (StoreError, ConfigurationError, ReplayError, TransferError, OutOfRange)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from server.transpile import BUILD, ENTRY_FILE, TranspileError, build_reducers
+from server.tools.transpile import BUILD, ENTRY_FILE, TranspileError, build_reducers
 
 
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from server.app import open_store
-from server.backends import database_url
-from server.users import EDITOR, ROLES, UserError, Users
+from server.app.app import open_store
+from server.app.users import EDITOR, ROLES, UserError, Users
+from server.store.sql import database_url
 
 
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:

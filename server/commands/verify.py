@@ -9,10 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from server.commands import tooling
-from server.database import Database
-from server.progress import progress_for
-from server.types import RootReducer
-from server.verify import verify
+from server.store import Database, RootReducer
+from server.store.history import progress_for, verify
 
 SHOWN = 10
 

@@ -1,0 +1,272 @@
+"""The JSON API: dispatch events, read the notes, the event log, a note's history,
+the notes as they were after any event, and the deleted notes (to restore them).
+
+See docs/api.md for the contract.  Every read goes through the policy's
+read side (`server.visibility`), every write through validation, then the
+store, whose reducer checks the policy inside the transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from server.app.auth import current_user, origin_allowed
+from server.app.dispatching import MAX_SEQ, dispatch_for, loads
+from server.app.http_errors import HttpError, error_response, to_response
+from server.app.notefacts import NoteFacts, events_of_note, former_note
+from server.app.schema import notes as notes_table
+from server.app.services import Services, services
+from server.app.users import ADMIN, VIEWER, User
+from server.app.visibility import row_visible
+from server.store import Event, Row
+from server.store.history import OutOfRange, deleted_rows, last_content, state_at
+from server.store.sql import last_seq
+
+SCAN_PAGE = 500
+
+
+async def _user(request: Request) -> User:
+    user = await current_user(request)
+    if user is None:
+        raise HttpError(401, "Not signed in: sign in at /login first.")
+    return user
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request body as JSON; 413 past `limit` bytes, 400 when it is not JSON."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise HttpError(413, f"The body has {length} bytes; at most {limit} are allowed.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise HttpError(413, f"The body is longer than {limit} bytes, the most allowed.")
+    try:
+        return loads(bytes(body))
+    except (ValueError, RecursionError) as error:
+        raise HttpError(
+            400, "The body must be JSON: one event or a list of events.", str(error)
+        ) from error
+
+
+def _check_origin(request: Request) -> None:
+    """State-changing requests must come from this server's own pages (CSRF)."""
+    if not origin_allowed(request):
+        raise HttpError(
+            403,
+            "The Origin header must name this server (cross-site requests are refused).",
+            {"origin": request.headers.get("origin")},
+        )
+
+
+async def post_events(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        _check_origin(request)
+        flux = services(request)
+        raw = await read_json(request, flux.settings.max_body_bytes)
+        return JSONResponse(await dispatch_for(flux, user, raw))
+    except Exception as error:
+        return to_response(error)
+
+
+def _notes_and_seq(conn: Connection) -> tuple[list[Row], int]:
+    rows = conn.execute(select(notes_table).order_by(notes_table.c.id))
+    return [dict(r._mapping) for r in rows], last_seq(conn)
+
+
+async def visible_notes(flux: Services, user: User) -> tuple[list[Row], int]:
+    """The notes `user` may see and the log's last seq at that moment (one read)."""
+    rows, seq = await flux.database.read(_notes_and_seq)
+    return [row for row in rows if row_visible(user, row)], seq
+
+
+async def get_notes(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        notes, seq = await visible_notes(services(request), user)
+        return JSONResponse({"notes": notes, "seq": seq})
+    except Exception as error:
+        return to_response(error)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise HttpError(
+            400, f"{name} must be a whole number; got {text!r:.40}.", {"field": name}
+        ) from None
+    if not 0 <= value <= MAX_SEQ:
+        raise HttpError(
+            400, f"{name} must be between 0 and {MAX_SEQ}; got {value}.", {"field": name}
+        )
+    return value
+
+
+async def visible_events_after(
+    flux: Services, user: User, after: int, limit: int
+) -> tuple[list[Event], int]:
+    """Up to `limit` visible events after `after`, and the last seq scanned."""
+    found: list[Event] = []
+    scanned = after
+    while len(found) < limit:
+        page = await flux.database.events_after(scanned, SCAN_PAGE)
+        if not page:
+            break
+        for event in await flux.visibility.events(user, page):
+            found.append(event)
+            scanned = event["seq"]
+            if len(found) == limit:
+                return found, scanned
+        scanned = page[-1]["seq"]
+        if len(page) < SCAN_PAGE:
+            break
+    return found, scanned
+
+
+async def get_events(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        flux = services(request)
+        after = _int_param(request, "after", 0)
+        limit = _int_param(request, "limit", flux.settings.events_page_default)
+        limit = max(1, min(limit, flux.settings.events_page_max))
+        events, scanned = await visible_events_after(flux, user, after, limit)
+        return JSONResponse({"events": events, "scanned": scanned})
+    except Exception as error:
+        return to_response(error)
+
+
+async def get_history(request: Request) -> Response:
+    try:
+        user = await _user(request)
+        flux = services(request)
+        note_id: str = request.path_params["note_id"]
+        if not await flux.visibility.note(user, note_id):
+            raise HttpError(404, f"There is no note {note_id} you may see.")
+        events = await flux.database.read(lambda conn: events_of_note(conn, note_id))
+        if not events:
+            raise HttpError(404, f"There is no note {note_id} you may see.")
+        return JSONResponse({"events": await flux.visibility.events(user, events)})
+    except Exception as error:
+        return to_response(error)
+
+
+def _at_param(request: Request) -> int | None:
+    """`?at=SEQ` as a whole number, None when absent (then: now)."""
+    if "at" not in request.query_params:
+        return None
+    return _int_param(request, "at", 0)
+
+
+async def get_state(request: Request) -> Response:
+    """The notes `user` may see as they were after event `at` (default: the last one)."""
+    try:
+        user = await _user(request)
+        flux = services(request)
+        at = _at_param(request)
+        try:
+            past = await state_at(flux.database, flux.store.reducer, seq=at)
+        except OutOfRange as error:
+            raise HttpError(400, f"at: {error}", {"field": "at"}) from None
+        # state_at returns every row: the same read-side rule as every other read.
+        notes = [row for row in past.collections.get("notes", []) if row_visible(user, row)]
+        return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
+    except Exception as error:
+        return to_response(error)
+
+
+def may_restore(user: User, facts: NoteFacts) -> bool:
+    """What the policy's `noteRestored.ownOrAdmin` will allow, from the facts it
+    checks (a hint for the browser; the policy inside the dispatch decides)."""
+    if user.role == VIEWER:
+        return False
+    return facts.author == user.name or (user.role == ADMIN and not facts.private)
+
+
+def _former_notes(conn: Connection, ids: list[str]) -> dict[str, NoteFacts | None]:
+    return {note_id: former_note(conn, note_id) for note_id in ids}
+
+
+async def get_deleted(request: Request) -> Response:
+    """The deleted notes `user` may see, each with its last content and its removal."""
+    try:
+        user = await _user(request)
+        flux = services(request)
+        found = await deleted_rows(flux.database, flux.store.reducer, "notes")
+        removals = await flux.visibility.events(user, [entry["event"] for entry in found])
+        seen = {event["seq"] for event in removals}
+        visible = [
+            entry
+            for entry in found
+            if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
+        ]
+        ids = [str(entry["row"]["id"]) for entry in visible]
+        facts = await flux.database.read(lambda conn: _former_notes(conn, ids))
+        deleted = []
+        for entry in visible:
+            row = entry["row"]
+            known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
+            deleted.append({**entry, "restorable": may_restore(user, known)})
+        return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
+    except Exception as error:
+        return to_response(error)
+
+
+def restore_event(note: Row, user: str) -> Event:
+    """The noteRestored event that brings a removed note back with its last content."""
+    return {
+        "type": "noteRestored",
+        "payload": {
+            "id": note["id"],
+            "title": note["title"],
+            "text": note["text"],
+            "private": bool(note["private"]),
+        },
+        "meta": {"user": user},
+    }
+
+
+async def post_restore(request: Request) -> Response:
+    """Restore a deleted note with its last content: a noteRestored event dispatched
+    as the session's user, through validation and the policy like every event."""
+    try:
+        user = await _user(request)
+        _check_origin(request)
+        flux = services(request)
+        note_id: str = request.path_params["note_id"]
+        if not await flux.visibility.note(user, note_id):
+            raise HttpError(404, f"There is no deleted note {note_id} you may see.")
+        try:
+            note = await last_content(flux.database, flux.store.reducer, "notes", note_id)
+        except OutOfRange as error:
+            raise HttpError(409, str(error), {"id": note_id}) from None
+        return JSONResponse(await dispatch_for(flux, user, restore_event(note, user.name)))
+    except Exception as error:
+        return to_response(error)
+
+
+async def not_found(request: Request) -> Response:
+    return error_response(404, f"There is no API at {request.url.path}.")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/api/events", post_events, methods=["POST"]),
+        Route("/api/events", get_events, methods=["GET"]),
+        Route("/api/notes", get_notes, methods=["GET"]),
+        Route("/api/notes/deleted", get_deleted, methods=["GET"]),
+        Route("/api/state", get_state, methods=["GET"]),
+        Route("/api/notes/{note_id:path}/restore", post_restore, methods=["POST"]),
+        Route("/api/notes/{note_id:path}/history", get_history, methods=["GET"]),
+    ]

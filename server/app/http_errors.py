@@ -1,0 +1,64 @@
+"""Errors at the HTTP edge: the JSON body `{"error", "detail"}` and the status of each exception."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from server.app.policy import Forbidden
+from server.app.validation import Invalid
+from server.store import (
+    ChangesetError,
+    ConfigurationError,
+    InvalidEvent,
+    StoreError,
+    StoreUnavailable,
+)
+from shared_reducers.errors import EventRejected
+
+log = logging.getLogger("flux.server")
+
+
+class HttpError(Exception):
+    """An error with its status, raised by request handlers."""
+
+    def __init__(self, status: int, error: str, detail: Any = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.detail = detail
+
+
+def error_body(error: str, detail: Any = None) -> dict[str, Any]:
+    return {"error": error, "detail": detail}
+
+
+def error_response(status: int, error: str, detail: Any = None) -> JSONResponse:
+    return JSONResponse(error_body(error, detail), status_code=status)
+
+
+def describe(exc: BaseException) -> tuple[int, str, Any]:
+    """(status, error, detail) for an exception raised while handling a dispatch."""
+    if isinstance(exc, HttpError):
+        return exc.status, exc.error, exc.detail
+    if isinstance(exc, Invalid):
+        return 422, f"{exc.field} {exc.problem}", {"field": exc.field, "problem": exc.problem}
+    if isinstance(exc, InvalidEvent):
+        return 400, str(exc), None
+    if isinstance(exc, Forbidden):
+        return 403, exc.reason, {"rule": exc.rule}
+    if isinstance(exc, EventRejected):
+        return 409, str(exc), None
+    if isinstance(exc, StoreUnavailable):
+        return 503, "The database is unavailable; nothing was written. Retry later.", None
+    if isinstance(exc, ChangesetError | ConfigurationError | StoreError):
+        log.error("Server error while dispatching: %s", exc)
+        return 500, "The server failed to store the event; nothing was written.", str(exc)
+    raise exc
+
+
+def to_response(exc: BaseException) -> JSONResponse:
+    status, error, detail = describe(exc)
+    return error_response(status, error, detail)

@@ -1,0 +1,18 @@
+"""The sample app's store: the notes table and the shared notes reducer."""
+
+from __future__ import annotations
+
+from server.app.schema import metadata
+from server.store import Enhancer, Store, connect, create_store
+from shared_reducers.combine import combine_reducers
+from shared_reducers.notes import notes_reducer
+
+reducer = combine_reducers({"notes": notes_reducer})
+
+
+async def open_notes_store(
+    url: str | None = None, enhancer: Enhancer | None = None, **options: str
+) -> Store:
+    """Connect to `url` (default: FLUX_DATABASE_URL, then SQLite) and create the notes store."""
+    database = await connect(url, metadata, **options)  # type: ignore[arg-type]
+    return create_store(reducer, database, enhancer)

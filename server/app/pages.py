@@ -1,0 +1,127 @@
+"""The HTML pages and static files of the notes app (owned by the browser work).
+
+`routes()` is included by `server.app`:
+
+- `GET /`: the notes page, rendered on the server with the notes the user may
+  see and the log's last seq embedded as JSON (`#initial-state`), so the
+  browser's store starts without a second request; signed out -> 303 /login.
+- `/static/...`: the browser modules (`web/`, the transpiled reducers in
+  `web/build/`) and the two npm packages the page imports, exposed through
+  the page's import map.  Only the files the page needs are served from
+  `node_modules/`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.app.auth import current_user
+from server.app.schema import notes
+from server.app.services import services
+from server.app.users import User
+from server.app.visibility import row_visible
+from server.store import Event, Row
+from server.store.sql import last_seq, read_after
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB = ROOT / "web"
+NODE_MODULES = ROOT / "node_modules"
+REDUX = NODE_MODULES / "redux" / "dist" / "redux.browser.mjs"
+LIT_HTML = NODE_MODULES / "lit-html"
+LIT_HTML_FILE = re.compile(r"^(directives/)?[a-z][a-z-]*\.js$")
+
+IMPORT_MAP = {
+    "imports": {
+        "redux": "/static/vendor/redux.mjs",
+        "lit-html": "/static/vendor/lit-html/lit-html.js",
+        "lit-html/": "/static/vendor/lit-html/",
+    }
+}
+
+
+RECENT_EVENTS = 30
+RECENT_WINDOW = 200
+
+
+def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Event]]:
+    """The last seq, every note and the last events of the log, in one
+    transaction so they match."""
+    seq = last_seq(conn)
+    rows = [dict(row._mapping) for row in conn.execute(select(notes))]
+    recent = read_after(conn, max(0, seq - RECENT_WINDOW))
+    return seq, rows, recent
+
+
+async def initial_state(request: Request, user: User) -> dict[str, Any]:
+    """What the page embeds: the user, the notes they may see, the last seq, and
+    the recent events they may see (oldest first) for the events panel."""
+    flux = services(request)
+    seq, rows, recent = await flux.database.read(read_snapshot)
+    visible = [row for row in rows if row_visible(user, row)]
+    visible.sort(key=lambda row: (row["createdAt"], row["id"]), reverse=True)
+    events = await flux.visibility.events(user, recent)
+    return {
+        "user": user.as_json(),
+        "seq": seq,
+        "notes": {row["id"]: row for row in visible},
+        "events": events[-RECENT_EVENTS:],
+    }
+
+
+async def notes_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    state = await initial_state(request, user)
+    response: Response = services(request).templates.TemplateResponse(
+        request,
+        "notes.html",
+        {
+            "user": state["user"],
+            "notes": list(state["notes"].values()),
+            "initial_state": state,
+            "import_map": IMPORT_MAP,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+    return response
+
+
+async def redux(request: Request) -> Response:
+    return _vendor_file(REDUX)
+
+
+async def lit_html(request: Request) -> Response:
+    path = request.path_params["path"]
+    if not LIT_HTML_FILE.match(path):
+        raise HTTPException(
+            404, f"/static/vendor/lit-html/{path} is not one of lit-html's modules."
+        )
+    return _vendor_file(LIT_HTML / path)
+
+
+def _vendor_file(path: Path) -> Response:
+    if not path.is_file():
+        raise HTTPException(
+            404,
+            f"{path.relative_to(ROOT)} is missing; run `npm ci` (or `make run`) to install it.",
+        )
+    return FileResponse(path, media_type="text/javascript")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/", notes_page, methods=["GET"], name="notes"),
+        Route("/static/vendor/redux.mjs", redux, methods=["GET"]),
+        Route("/static/vendor/lit-html/{path:path}", lit_html, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=str(WEB), check_dir=False), name="static"),
+    ]

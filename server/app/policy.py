@@ -1,0 +1,173 @@
+"""Access control by event type: one table, checked inside the dispatch transaction.
+
+    POLICY[event type] = Rule(name, description, allows(user, event, note))
+
+`note` is the note's current row (read in the same transaction as the
+reducer, so no other write can slip in between the check and the write), or
+for `noteRestored`, whose row is gone, the note as the log remembers it
+(`NoteFacts`: its author and privacy).  Before the table is consulted, two
+rules apply to every event:
+
+- `viewers.readOnly`: viewers dispatch nothing;
+- `private.authorOnly`: a private note is seen and changed only by its author
+  (admins included: admins may do everything on *shared* notes).
+
+How it is wired: `authorizing(reducer)` wraps the root reducer of the app's
+store.  The store calls it for each event inside the transaction that
+appends it, after the earlier events of the same dispatch were applied, so a
+batch "add a private note, then edit it" is checked against the rows the
+batch itself wrote.  The user's role is read from `flux_users` in that same
+transaction (the event carries only `meta.user`, set from the session).  A
+denial raises `Forbidden`; the transaction rolls back, nothing is written.
+
+The same module answers the read side: `can_see(user, facts)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from server.app.notefacts import NoteFacts, former_note, id_was_used, note_id_of
+from server.app.users import ADMIN, VIEWER, User, role_of
+from server.store import PROBE_TYPE, Event, RootReducer, Row
+from shared_reducers.errors import EventRejected
+
+Note = Row | NoteFacts | None
+
+
+class Forbidden(Exception):
+    """The policy denies the event; `rule` names the rule."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(f"{reason} (rule {rule})")
+        self.rule = rule
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    allows: Callable[[User, Event, Note], bool]
+
+
+def _author(note: Note) -> str | None:
+    if isinstance(note, NoteFacts):
+        return note.author
+    return None if note is None else str(note["author"])
+
+
+def _private(note: Note) -> bool:
+    if isinstance(note, NoteFacts):
+        return note.private
+    return bool(note is not None and note["private"])
+
+
+def _own_or_admin_on_shared(user: User, _event: Event, note: Note) -> bool:
+    if note is None:
+        return True  # the reducer rejects an event on a missing note (409)
+    return _author(note) == user.name or (user.role == ADMIN and not _private(note))
+
+
+def _anyone_who_writes(_user: User, _event: Event, _note: Note) -> bool:
+    return True
+
+
+POLICY: dict[str, Rule] = {
+    "noteAdded": Rule(
+        "noteAdded.writers",
+        "editors and admins add notes",
+        _anyone_who_writes,
+    ),
+    "noteTitleEdited": Rule(
+        "noteEdited.sharedOrOwn",
+        "editors and admins edit shared notes and their own private notes",
+        _anyone_who_writes,
+    ),
+    "noteContentEdited": Rule(
+        "noteEdited.sharedOrOwn",
+        "editors and admins edit shared notes and their own private notes",
+        _anyone_who_writes,
+    ),
+    "noteRemoved": Rule(
+        "noteRemoved.ownOrAdmin",
+        "editors remove only their own notes; admins also remove shared notes",
+        _own_or_admin_on_shared,
+    ),
+    "noteRestored": Rule(
+        "noteRestored.ownOrAdmin",
+        "editors restore only their own notes; admins also restore shared notes",
+        _own_or_admin_on_shared,
+    ),
+}
+
+
+def can_see(user: User, facts: NoteFacts | None) -> bool:
+    """Private notes and all their events are visible only to their author.
+
+    Events that name no known note (facts None) are visible to everyone.
+    """
+    return facts is None or not facts.private or facts.author == user.name
+
+
+def authorize(
+    conn: Connection, user: User, event: Event, get_row: Callable[[str], Row | None]
+) -> None:
+    """Raise Forbidden (or EventRejected) unless `user` may dispatch `event` now."""
+    kind = str(event["type"])
+    if user.role == VIEWER:
+        raise Forbidden("viewers.readOnly", "Viewers may read notes but not change them.")
+    rule = POLICY.get(kind)
+    if rule is None:
+        raise Forbidden("unknownType", f"No rule allows the event type {kind!r}.")
+    note_id = note_id_of(event)
+    if note_id is None:
+        raise EventRejected(f"{kind} needs payload.id as a string.")
+    note: Note = get_row(note_id)
+    if kind == "noteAdded" and note is None and id_was_used(conn, note_id):
+        raise EventRejected(
+            f"The note id {note_id} was used before; restore that note or choose a new id."
+        )
+    if kind == "noteRestored" and note is None:
+        note = former_note(conn, note_id)
+        if note is None:
+            raise EventRejected(f"Note {note_id} never existed, so it cannot be restored.")
+    if note is not None and _private(note) and _author(note) != user.name:
+        raise Forbidden(
+            "private.authorOnly",
+            f"Note {note_id} is private to its author; only they may change it.",
+        )
+    if not rule.allows(user, event, note):
+        raise Forbidden(rule.name, f"Denied: {rule.description}.")
+    if kind == "noteRestored" and isinstance(note, NoteFacts):
+        wanted = (event.get("payload") or {}).get("private", False) is True
+        if wanted != note.private:
+            raise Forbidden(
+                "noteRestored.keepsPrivacy",
+                f"A restore must keep the note's privacy: send private={str(note.private).lower()}.",
+            )
+
+
+def authorizing(reducer: RootReducer) -> RootReducer:
+    """The root reducer, with every event checked against the policy first (server only)."""
+
+    def authorized(view: Any, event: Event) -> Any:
+        if event.get("type") == PROBE_TYPE:
+            return reducer(view, event)
+        conn: Connection = view.conn
+        meta = event.get("meta") or {}
+        name = meta.get("user") if isinstance(meta, dict) else None
+        role = role_of(conn, name) if isinstance(name, str) else None
+        if name is None or role is None:
+            raise Forbidden("users.known", f"The user {name!r} does not exist; sign in again.")
+        authorize(conn, User(name, role), event, view.collection("notes").get)
+        return reducer(view, event)
+
+    authorized.collection_names = getattr(reducer, "collection_names", [])  # type: ignore[attr-defined]
+    authorized.flux_authorizing = True  # type: ignore[attr-defined]
+    authorized.__wrapped__ = reducer  # type: ignore[attr-defined]  # replay runs the bare reducer
+    return authorized

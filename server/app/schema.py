@@ -1,0 +1,25 @@
+"""The sample app's read model: the notes table (an ordinary SQL table)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
+
+from server.store.sql import exact_string
+
+metadata = MetaData()
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", exact_string(120), primary_key=True),
+    Column("title", String(400), nullable=False),
+    # MySQL/MariaDB's TEXT holds 65,535 bytes; a note may hold 100,000 characters.
+    Column("text", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("createdAt", String(24), nullable=False),
+    Column("updatedAt", String(24), nullable=False),
+    Column("updatedBy", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+)

@@ -1,0 +1,43 @@
+"""What the request handlers share: the store, users, visibility, hub and settings.
+
+`server.app.create_app` builds one and puts it on `app.state.flux`;
+handlers reach it with `services(request)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from starlette.requests import HTTPConnection
+from starlette.templating import Jinja2Templates
+
+from server.app.settings import Settings
+from server.app.users import Users
+from server.app.visibility import Visibility
+from server.store import Database, Store
+
+if TYPE_CHECKING:
+    from server.store.live import Hub
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass
+class Services:
+    store: Store
+    settings: Settings
+    users: Users
+    visibility: Visibility
+    templates: Jinja2Templates
+    hub: Hub
+
+    @property
+    def database(self) -> Database:
+        return self.store.get_database()
+
+
+def services(connection: HTTPConnection) -> Services:
+    found: Services = connection.app.state.flux
+    return found

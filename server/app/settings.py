@@ -1,0 +1,32 @@
+"""The notes server's settings: one frozen object built by `flux serve` or a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.store.sql import database_url
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app needs to know; every field has a sensible default.
+
+    `secret_key` signs the session cookie; `None` means "take it from
+    FLUX_SECRET_KEY, else from the database" (see `server.app.open_app`).
+    `allowed_origins` are extra origins (besides the server's own) that may
+    POST and open the websocket, e.g. a reverse proxy's public address.
+    """
+
+    database_url: str = field(default_factory=database_url)
+    signup: bool = True
+    secret_key: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    https_only: bool = False
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_events_per_dispatch: int = 500
+    events_page_default: int = 100
+    events_page_max: int = 1000
+    ws_queue_size: int = 1000
+    ws_poll_seconds: float = 60.0

@@ -1,0 +1,153 @@
+"""Validation per event type, before anything reaches the store.
+
+`validate_event(raw, user)` checks the Flux Standard Action shape
+(`server.events.check_event`, InvalidEvent -> 400), then the payload against
+the event type's schema (`Invalid` -> 422, naming the field), and returns
+the event to dispatch with `meta` replaced by `{"user": <session user>}`:
+whatever the client sent in `meta` is dropped, so `meta.user` cannot be forged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from server.app.notefacts import COPY_SEPARATOR
+from server.store import Event, check_event
+
+MAX_TITLE = 200
+MAX_TEXT = 100_000
+MAX_NOTE_ID = 50  # a conflict copy's id adds "~" and an event id (<= 64): fits the 120 of notes.id
+MAX_ANY_NOTE_ID = 120
+
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]+$")
+EVENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class Invalid(ValueError):
+    """The payload does not fit its event type's schema; `field` names the field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: type
+    required: bool = True
+    max_length: int | None = None
+    new_note_id: bool = False
+
+
+NOTE_ID = Field(str, max_length=MAX_ANY_NOTE_ID)
+TITLE = Field(str, max_length=MAX_TITLE)
+TEXT = Field(str, max_length=MAX_TEXT)
+PRIVATE = Field(bool, required=False)
+BASE_VERSION = Field(int, required=False)
+
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "noteAdded": {
+        "id": Field(str, max_length=MAX_NOTE_ID, new_note_id=True),
+        "title": TITLE,
+        "text": TEXT,
+        "private": PRIVATE,
+    },
+    "noteTitleEdited": {"id": NOTE_ID, "title": TITLE, "baseVersion": BASE_VERSION},
+    "noteContentEdited": {"id": NOTE_ID, "text": TEXT, "baseVersion": BASE_VERSION},
+    "noteRemoved": {"id": NOTE_ID},
+    "noteRestored": {"id": NOTE_ID, "title": TITLE, "text": TEXT, "private": PRIVATE},
+}
+
+TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_field(where: str, value: Any, spec: Field) -> None:
+    if spec.kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, spec.kind)
+    if not ok:
+        raise Invalid(
+            where, f"must be {TYPE_NAMES[spec.kind]}; got {type(value).__name__} {value!r:.60}."
+        )
+    if isinstance(value, str):
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise Invalid(
+                where,
+                f"is {len(value)} characters long; at most {spec.max_length} are allowed.",
+            )
+        if where.endswith(".id") and not ID_PATTERN.match(value):
+            raise Invalid(where, "must be letters, digits, '.', '_', ':' or '-' (a uuid is fine).")
+        if "\x00" in value or not _encodable(value):
+            raise Invalid(where, "must be text without NUL characters or lone surrogates.")
+        if spec.new_note_id and COPY_SEPARATOR in value:
+            raise Invalid(where, f"must not contain {COPY_SEPARATOR!r} (it marks conflict copies).")
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise Invalid(where, f"must not be negative; got {value}.")
+
+
+def check_payload(kind: str, payload: Any, prefix: str = "") -> None:
+    """Check `payload` against the schema of `kind`; fields are named `<prefix>payload.<name>`."""
+    where = f"{prefix}payload"
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        raise Invalid(
+            f"{prefix}type",
+            f"unknown event type {kind!r}; the known types are {', '.join(SCHEMAS)}.",
+        )
+    if not isinstance(payload, Mapping):
+        raise Invalid(where, f"must be an object; got {type(payload).__name__}.")
+    for name in payload:
+        if name not in schema:
+            raise Invalid(
+                f"{where}.{name}",
+                f"is not a field of {kind}; its fields are {', '.join(schema)}.",
+            )
+    for name, spec in schema.items():
+        if name not in payload:
+            if spec.required:
+                raise Invalid(f"{where}.{name}", f"is required for {kind}.")
+            continue
+        _check_field(f"{where}.{name}", payload[name], spec)
+
+
+def validate_event(raw: Any, user: str, where: str = "event") -> Event:
+    """The event to dispatch, or InvalidEvent (shape, 400) / Invalid (payload, 422)."""
+    event = check_event(raw, where)
+    prefix = "" if where == "event" else f"{where}."
+    if "id" in event and not EVENT_ID_PATTERN.match(event["id"]):
+        raise Invalid(
+            f"{prefix}id", "must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a uuid)."
+        )
+    if event.get("error"):
+        raise Invalid(f"{prefix}error", "clients may not dispatch error events; leave it out.")
+    check_payload(event["type"], event.get("payload"), prefix)
+    event.pop("error", None)
+    event["meta"] = {"user": user}
+    return event
+
+
+def validate_events(raw: Any, user: str, max_events: int) -> list[Event]:
+    """One event or a non-empty list of at most `max_events`, each validated."""
+    if isinstance(raw, list):
+        if not raw:
+            raise Invalid("body", "needs an event or a non-empty list of events; got [].")
+        if len(raw) > max_events:
+            raise Invalid(
+                "body", f"has {len(raw)} events; at most {max_events} per request are allowed."
+            )
+        return [validate_event(e, user, f"event[{i}]") for i, e in enumerate(raw)]
+    return [validate_event(raw, user)]

@@ -1,0 +1,239 @@
+"""The websocket `/ws?after=SEQ` of the notes app: every visible event after
+SEQ, then live ones, and dispatch.
+
+Ordering without gaps or duplicates: a connection joins the fan-out (its queue
+starts collecting committed events) *before* it reads the backlog from the
+log, and it remembers the last seq it has passed (`sent`).  Anything queued
+at or below `sent` is a duplicate and skipped; a queued event above
+`sent + 1` means something was missed (another server instance wrote, or the
+queue was joined late), so the connection first reads the log by position
+from `sent`.  With no live event for `ws_poll_seconds` it reads the log too.
+
+A client whose queue is full (server/store/live/fanout.py) is closed with 1013
+and resumes with `after=` its last seq.  The messages are in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from server.app.auth import current_user, origin_allowed
+from server.app.dispatching import MAX_SEQ, dispatch_for, loads
+from server.app.http_errors import describe
+from server.app.services import Services, services
+from server.app.users import User
+from server.store import Event, new_event_id
+from server.store.live import Client
+
+log = logging.getLogger("flux.ws")
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+BACKLOG_PAGE = 500
+CLOSE_SECONDS = 5.0
+
+
+class Overflow(Exception):
+    pass
+
+
+class Connection:
+    """One websocket: the event stream out, dispatches in."""
+
+    def __init__(self, websocket: WebSocket, flux: Services, user: User, after: int) -> None:
+        self.websocket = websocket
+        self.flux = flux
+        self.user = user
+        self.sent = after
+        self.count = 0
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(message))
+
+    async def send_text(self, text: str) -> None:
+        async with self.send_lock:
+            await self.websocket.send_text(text)
+
+    async def send_events(self, events: list[Event]) -> None:
+        for event in await self.flux.visibility.events(self.user, events):
+            await self.send_text(self.flux.hub.encoded(event))
+            self.count += 1
+        if events:
+            self.sent = max(self.sent, events[-1]["seq"])
+
+    async def catch_up(self, until: int | None = None) -> None:
+        """Send the visible events after `sent` from the log (up to `until`)."""
+        while until is None or self.sent < until:
+            limit = BACKLOG_PAGE if until is None else min(BACKLOG_PAGE, until - self.sent)
+            page = await self.flux.database.events_after(self.sent, limit)
+            await self.send_events(page)
+            if len(page) < limit:
+                return
+
+    async def stream(self, client: Client) -> None:
+        await self.catch_up()
+        poll = self.flux.settings.ws_poll_seconds
+        while True:
+            if client.overflowed:
+                raise Overflow
+            try:
+                async with asyncio.timeout(poll):
+                    event = await client.queue.get()
+            except TimeoutError:
+                await self.catch_up()
+                continue
+            if client.overflowed:
+                raise Overflow
+            if event["seq"] <= self.sent:
+                continue
+            if event["seq"] > self.sent + 1:
+                await self.catch_up(until=event["seq"] - 1)
+            await self.send_events([event])
+
+    async def receive(self) -> None:
+        limit = self.flux.settings.max_body_bytes
+        while True:
+            text = await self.websocket.receive_text()
+            if len(text.encode()) > limit:
+                await self.send({"type": "error", "error": f"Messages are at most {limit} bytes."})
+                continue
+            try:
+                message = loads(text)
+            except (ValueError, RecursionError):
+                await self.send({"type": "error", "error": "A message must be a JSON object."})
+                continue
+            if not isinstance(message, dict) or message.get("type") != "dispatch":
+                await self.send(
+                    {
+                        "type": "error",
+                        "error": 'Expected {"type": "dispatch", "event": {...}}; '
+                        f"got {text[:80]!r}.",
+                    }
+                )
+                continue
+            await self.dispatch(message.get("event"))
+
+    async def dispatch(self, raw: Any) -> None:
+        event_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(raw, dict) and "id" not in raw:
+            raw = {**raw, "id": new_event_id()}
+            event_id = raw["id"]
+        if isinstance(raw, list):
+            await self.send(
+                {
+                    "type": "rejected",
+                    "id": None,
+                    "status": 400,
+                    "error": "Send one event per dispatch message, not a list.",
+                    "detail": None,
+                }
+            )
+            return
+        try:
+            stored = await dispatch_for(self.flux, self.user, raw)
+        except Exception as error:
+            status, reason, detail = describe(error)
+            await self.send(
+                {
+                    "type": "rejected",
+                    "id": event_id,
+                    "status": status,
+                    "error": reason,
+                    "detail": detail,
+                }
+            )
+            return
+        event = stored[0] if stored else None
+        await self.send({"type": "confirmed", "id": event_id, "event": event})
+
+
+def _after(websocket: WebSocket) -> int | None:
+    text = websocket.query_params.get("after", "0")
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 <= value <= MAX_SEQ else None
+
+
+async def _refuse(websocket: WebSocket, reason: str) -> None:
+    await websocket.accept()
+    await websocket.close(POLICY_VIOLATION, reason)
+    log.info("WS %s refused: %s", websocket.url.path, reason)
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    if not origin_allowed(websocket):
+        return await _refuse(websocket, "The Origin header must name this server.")
+    user = await current_user(websocket)
+    if user is None:
+        return await _refuse(websocket, "Not signed in: sign in at /login first.")
+    after = _after(websocket)
+    if after is None:
+        return await _refuse(websocket, "after must be a whole number >= 0.")
+    flux = services(websocket)
+    await websocket.accept()
+    started = time.monotonic()
+    connection = Connection(websocket, flux, user, after)
+    client = flux.hub.join(flux.settings.ws_queue_size)
+    code, reason = 1000, "done"
+    try:
+        await flux.hub.start()
+        last = await flux.database.last_seq()
+        await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
+        overflow = asyncio.create_task(client.overflow.wait())
+        tasks = {
+            asyncio.create_task(connection.stream(client)),
+            asyncio.create_task(connection.receive()),
+            overflow,
+        }
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        errors = [t.exception() for t in done if t is not overflow]
+        error = next((e for e in errors if e is not None), None)
+        if overflow in done or isinstance(error, Overflow):
+            code, reason = TRY_AGAIN_LATER, "Too far behind; reconnect with after=<last seq>."
+        elif isinstance(error, WebSocketDisconnect):
+            code, reason = error.code, "client left"
+        elif error is not None:
+            log.error("WS %s failed: %r", user.name, error)
+            code, reason = 1011, "server error; reconnect with after=<last seq>"
+    except WebSocketDisconnect as error:
+        code, reason = error.code, "client left"
+    finally:
+        flux.hub.leave(client)
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                # A client that reads nothing cannot take the close frame either.
+                await asyncio.wait_for(websocket.close(code, reason), CLOSE_SECONDS)
+        log.info(
+            "WS /ws user=%s after=%d sent=%d last=%d close=%d (%s) %.1fs",
+            user.name,
+            after,
+            connection.count,
+            connection.sent,
+            code,
+            reason,
+            time.monotonic() - started,
+        )
+
+
+def routes() -> list[BaseRoute]:
+    return [WebSocketRoute("/ws", websocket_endpoint)]
+
+
+def encode_event(event: Event) -> str:
+    """The `event` message of the protocol, as sent to every client."""
+    return json.dumps({"type": "event", "event": event})

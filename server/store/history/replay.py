@@ -1,0 +1,230 @@
+"""Replay with new reducers: rebuild the read-model tables from the log, then swap.
+
+    report = await replay(database, reducer)
+
+1. Create fresh tables from the database's MetaData (`notes__replay_<token>`),
+   so a column added to the MetaData exists in them.
+2. Replay the log up to its current end in memory with the current reducers
+   and bulk-insert the rows (in short transactions: the app keeps serving).
+3. Catch up with the events dispatched meanwhile, in rounds, until few remain.
+4. Take the log lock, apply the last events, and swap the tables: the live
+   table is renamed away, the fresh one takes its name, the old one is
+   dropped, and the snapshots (taken with the old reducers) are deleted.
+
+What the swap guarantees: no dispatch commits between the last caught-up
+event and the rename, so no event is lost and readers see either the old or
+the new tables, never a mix.
+- SQLite, PostgreSQL: one transaction holding the log lock does the last
+  catch-up, the renames and the drop (DDL is transactional there).
+- MySQL/MariaDB: RENAME TABLE commits implicitly, which would end the
+  transaction holding the lock.  So one connection holds the head row lock
+  (`SELECT ... FOR UPDATE`, which every dispatch of every process waits on)
+  while a second connection does the catch-up and one atomic multi-table
+  `RENAME TABLE`; then the first commits.  Readers see old or new tables.
+In this process the store's write lock is held throughout, too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, MetaData, PrimaryKeyConstraint, Table, insert, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.store.errors import ConfigurationError, StoreError
+from server.store.history import snapshots
+from server.store.history.inmemory import Replayer, collection_names, events_between, writing
+from server.store.history.progress import Reporter, Silent
+from server.store.sql import eventlog
+from server.store.sql.collection import apply_changeset
+from server.store.sql.database import Database
+from server.store.types import Event, RootReducer
+
+SUFFIX = "__replay_"
+INSERT_CHUNK = 1000
+
+
+@dataclass
+class ReplayReport:
+    seq: int
+    """The last event replayed (the log's end at the swap)."""
+    caught_up: int
+    """Events dispatched while the replay ran, applied before the swap."""
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def fresh_tables(database: Database, token: str) -> dict[str, Table]:
+    """Copies of the read-model tables named `<name>__replay_<token>` (indexes renamed too)."""
+    metadata = MetaData()
+    fresh: dict[str, Table] = {}
+    for name, table in database.tables.items():
+        if SUFFIX in name:
+            raise ConfigurationError(
+                f"Read-model table names may not contain {SUFFIX!r} (reserved for replay); "
+                f"got {name!r}."
+            )
+        copy = table.to_metadata(metadata, name=f"{name}{SUFFIX}{token}")
+        for index in copy.indexes:
+            if index.name:
+                index.name = f"{index.name}_{token}"  # type: ignore[assignment]
+        for constraint in copy.constraints:
+            if constraint.name and not isinstance(constraint, PrimaryKeyConstraint):
+                constraint.name = f"{constraint.name}_{token}"
+        fresh[name] = copy
+    return fresh
+
+
+async def replay(
+    database: Database,
+    reducer: RootReducer,
+    progress: Reporter | None = None,
+    *,
+    rounds: int = 10,
+    close_enough: int = 200,
+) -> ReplayReport:
+    """Rebuild every read-model table from the log with `reducer` and swap it in."""
+    progress = progress or Silent()
+    await snapshots.ensure_table(database)
+    token = secrets.token_hex(4)
+    fresh = fresh_tables(database, token)
+    metadata = next(iter(fresh.values())).metadata if fresh else MetaData()
+    try:
+        async with writing(database) as conn:
+            await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=False))
+        replayer = Replayer(reducer, collection_names(reducer, database))
+        end = await database.last_seq()
+        progress.start("replaying the log", end)
+        async for batch in events_between(database, 0, end):
+            for event in batch:
+                replayer.apply(event)
+            progress.advance(len(batch))
+        progress.finish()
+        await _bulk_insert(database, fresh, replayer, progress)
+        caught_up = 0
+        for _ in range(rounds):
+            head = await database.last_seq()
+            if head - replayer.seq <= close_enough:
+                break
+            caught_up += await _catch_up(database, fresh, replayer, head)
+        caught_up += await _swap(database, fresh, replayer)
+    except BaseException:
+        await _drop_quietly(database, metadata)
+        raise
+    rows = {name: len(replayer.state.get(name, {})) for name in fresh}
+    return ReplayReport(replayer.seq, caught_up, rows)
+
+
+async def _bulk_insert(
+    database: Database, fresh: Mapping[str, Table], replayer: Replayer, progress: Reporter
+) -> None:
+    total = sum(len(replayer.state.get(name, {})) for name in fresh)
+    progress.start("writing the new tables", total)
+    for name, table in fresh.items():
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in replayer.state.get(name, {}).values():
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in groups.values():
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk = rows[start : start + INSERT_CHUNK]
+                await _execute(database, lambda c, t=table, r=chunk: c.execute(insert(t), r))
+                progress.advance(len(chunk))
+    progress.finish()
+
+
+async def _execute(database: Database, work: Any) -> Any:
+    try:
+        async with writing(database) as conn:
+            return await conn.run_sync(work)
+    except SQLAlchemyError as error:
+        raise StoreError(f"Replay failed: {error}") from error
+
+
+def _apply(
+    conn: Connection, fresh: Mapping[str, Table], replayer: Replayer, events: list[Event]
+) -> int:
+    for event in events:
+        apply_changeset(conn, fresh, replayer.apply(event))
+    return len(events)
+
+
+async def _catch_up(
+    database: Database, fresh: Mapping[str, Table], replayer: Replayer, head: int
+) -> int:
+    count = 0
+    async for batch in events_between(database, replayer.seq, head):
+        count += await _execute(database, lambda c, b=batch: _apply(c, fresh, replayer, b))
+    return count
+
+
+def _rename(conn: Connection, old: str, new: str) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    conn.execute(text(f"ALTER TABLE {quote(old)} RENAME TO {quote(new)}"))
+
+
+def _swap_in_transaction(conn: Connection, fresh: Mapping[str, Table]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    for name, table in fresh.items():
+        old = table.name.replace(SUFFIX, "__old_")
+        live = conn.dialect.has_table(conn, name)
+        if live:
+            _rename(conn, name, old)
+        _rename(conn, table.name, name)
+        if live:
+            conn.execute(text(f"DROP TABLE {quote(old)}"))
+    snapshots.clear(conn)
+
+
+def _swap_mysql(conn: Connection, fresh: Mapping[str, Table]) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    pairs: list[str] = []
+    olds: list[str] = []
+    for name, table in fresh.items():
+        old = table.name.replace(SUFFIX, "__old_")
+        if conn.dialect.has_table(conn, name):
+            pairs.append(f"{quote(name)} TO {quote(old)}")
+            olds.append(old)
+        pairs.append(f"{quote(table.name)} TO {quote(name)}")
+    snapshots.clear(conn)
+    conn.execute(text("RENAME TABLE " + ", ".join(pairs)))  # atomic; commits implicitly
+    for old in olds:
+        conn.execute(text(f"DROP TABLE {quote(old)}"))
+
+
+async def _swap(database: Database, fresh: Mapping[str, Table], replayer: Replayer) -> int:
+    """The last catch-up and the swap, with no dispatch in between; returns events applied."""
+    if database.dialect != "mysql":
+
+        def work(conn: Connection, head: tuple[int, str]) -> int:
+            events = eventlog.read_after(conn, replayer.seq)
+            count = _apply(conn, fresh, replayer, events)
+            _swap_in_transaction(conn, fresh)
+            return count
+
+        return await database.write(work)
+    async with database.write_lock:
+        try:
+            async with database.engine.connect() as holder:
+                async with holder.begin():
+                    await holder.run_sync(lambda c: eventlog.lock_head(c, True))
+                    events = await holder.run_sync(lambda c: eventlog.read_after(c, replayer.seq))
+                    async with database.engine.connect() as worker:
+                        async with worker.begin():
+                            count = await worker.run_sync(
+                                lambda c: _apply(c, fresh, replayer, events)
+                            )
+                        await worker.run_sync(lambda c: _swap_mysql(c, fresh))
+                        await worker.commit()
+        except SQLAlchemyError as error:
+            raise StoreError(f"The replay's swap failed: {error}") from error
+    return count
+
+
+async def _drop_quietly(database: Database, metadata: MetaData) -> None:
+    try:
+        async with writing(database) as conn:
+            await conn.run_sync(lambda c: metadata.drop_all(c, checkfirst=True))
+    except SQLAlchemyError:
+        pass

@@ -1,0 +1,97 @@
+"""Fan-out of committed events to many connected clients, each with a bounded queue.
+
+The events come from the instance's log follower (server/store/live/follower.py),
+so commits of other instances on the same database reach this instance's
+clients within a NOTIFY round trip or one follower poll (FLUX_POLL_SECONDS).
+
+The listener only puts events on each client's bounded queue (it never waits
+on a socket).  A client whose queue is full is marked overflowed: its
+transport closes it and the client resumes from its last seq.  Each event is
+encoded once for all clients (`encode`, a small cache by seq).
+
+Transport-free: the app's websocket protocol (server/app/websocket.py) owns the
+sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from server.store.live.follower import LogFollower, poll_seconds_from_env
+from server.store.store import Store
+from server.store.types import Event
+
+ENCODED_CACHE = 2048
+
+
+class Client:
+    """One connection's bounded queue of committed events."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(size)
+        self.overflowed = False
+        self.overflow = asyncio.Event()
+
+    def offer(self, events: list[Event]) -> None:
+        if self.overflowed:
+            return
+        for event in events:
+            try:
+                self.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                # The connection closes even when its sender is stuck on a slow socket.
+                self.overflowed = True
+                self.overflow.set()
+                return
+
+
+class Hub:
+    """Fans committed events out to every connected client's queue."""
+
+    def __init__(
+        self,
+        store: Store,
+        encode: Callable[[Event], str],
+        poll_seconds: float | None = None,
+    ) -> None:
+        self.clients: set[Client] = set()
+        self._encode = encode
+        seconds = poll_seconds_from_env() if poll_seconds is None else poll_seconds
+        self.follower = LogFollower(store.get_database(), poll_seconds=seconds)
+        self.follower.wake_on_commits(store)
+        self.follower.subscribe(self._on_commit)
+        self._starting = asyncio.Lock()
+        self._encoded: dict[int, str] = {}
+
+    def encoded(self, event: Event) -> str:
+        """The event's message as text (`encode`), encoded once for all clients."""
+        seq = int(event["seq"])
+        text = self._encoded.get(seq)
+        if text is None:
+            text = self._encode(event)
+            self._encoded[seq] = text
+            while len(self._encoded) > ENCODED_CACHE:
+                del self._encoded[next(iter(self._encoded))]
+        return text
+
+    async def start(self) -> None:
+        """Follow the log from its current end (idempotent: each websocket calls it)."""
+        async with self._starting:
+            if not self.follower.running:
+                await self.follower.start()
+
+    async def close(self) -> None:
+        await self.follower.stop()
+
+    def _on_commit(self, events: list[Event]) -> None:
+        for client in list(self.clients):
+            client.offer(events)
+
+    def join(self, size: int) -> Client:
+        client = Client(size)
+        self.clients.add(client)
+        return client
+
+    def leave(self, client: Client) -> None:
+        self.clients.discard(client)

@@ -1,0 +1,147 @@
+"""What differs between SQLite, PostgreSQL and MySQL/MariaDB: engine options,
+connection set-up and how an append takes the log lock.
+
+This is the only module that knows dialect names; the store and the event
+log ask it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from server.store.errors import ConfigurationError
+
+DEFAULT_URL = "sqlite+aiosqlite:///data/notes.db"
+SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+NOTIFY_CHANNEL = "flux_events"
+
+
+def sqlite_synchronous(value: str | None = None) -> str:
+    """The value given, else FLUX_SQLITE_SYNCHRONOUS, else FULL (see docs/operations.md)."""
+    chosen = (value or os.environ.get("FLUX_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if chosen not in SQLITE_SYNCHRONOUS:
+        raise ConfigurationError(
+            f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}; got {chosen!r}. "
+            "Set FLUX_SQLITE_SYNCHRONOUS to FULL (the default) or NORMAL."
+        )
+    return chosen
+
+
+def pg_notify_enabled() -> bool:
+    """False when FLUX_PG_NOTIFY is 0/off/false: commits then send no wake-up."""
+    return os.environ.get("FLUX_PG_NOTIFY", "1").lower() not in ("0", "off", "false", "no")
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL given, else FLUX_DATABASE_URL, else the SQLite default."""
+    return url or os.environ.get("FLUX_DATABASE_URL") or DEFAULT_URL
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One database engine's behaviour."""
+
+    name: str
+    lock_with_for_update: bool
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    notify_channel: str | None = None
+
+    def create_engine(self, url: URL, synchronous: str | None = None) -> AsyncEngine:
+        engine = create_async_engine(url, **self.engine_options)
+        if self.name == "sqlite":
+            _configure_sqlite(engine.sync_engine, sqlite_synchronous(synchronous))
+        return engine
+
+    def create_writer_engine(self, url: URL, synchronous: str | None = None) -> Engine | None:
+        """SQLite only: a synchronous engine on the same file for the store's writes.
+
+        aiosqlite hops to its own thread for every cursor call, about 40 hops
+        for one dispatch (measured: bench/dispatch.py); running the whole
+        write transaction in one worker thread makes that one hop.  Reads
+        stay on aiosqlite.  None for other backends and for in-memory SQLite.
+        """
+        if self.name != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        engine = create_engine(url.set(drivername="sqlite"))
+        _configure_sqlite(engine, sqlite_synchronous(synchronous))
+        return engine
+
+    def announce(self, conn: Connection, seq: int) -> None:
+        """Inside an append's transaction: wake other instances at commit (PostgreSQL
+        NOTIFY carrying only the new last seq; see server/store/live/follower.py)."""
+        if self.notify_channel is not None:
+            conn.execute(
+                text("SELECT pg_notify(:channel, :seq)"),
+                {"channel": self.notify_channel, "seq": str(seq)},
+            )
+
+
+def backend_for(url: str) -> tuple[Backend, URL]:
+    parsed = make_url(url)
+    name = parsed.get_backend_name()
+    if name == "sqlite":
+        if parsed.drivername != "sqlite+aiosqlite":
+            raise ConfigurationError(
+                f"SQLite needs the async driver: sqlite+aiosqlite:///path, not {url!r}"
+            )
+        database = parsed.database or ""
+        options: dict[str, Any] = {}
+        if database in ("", ":memory:"):
+            options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
+        else:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return Backend("sqlite", False, options), parsed
+    if name == "postgresql":
+        if parsed.drivername != "postgresql+asyncpg":
+            raise ConfigurationError(f"PostgreSQL needs postgresql+asyncpg://..., not {url!r}")
+        channel = NOTIFY_CHANNEL if pg_notify_enabled() else None
+        return Backend("postgresql", True, {"pool_pre_ping": True}, channel), parsed
+    if name in ("mysql", "mariadb"):
+        if parsed.get_driver_name() not in ("aiomysql", "asyncmy"):
+            raise ConfigurationError(f"MySQL/MariaDB needs mysql+aiomysql://..., not {url!r}")
+        if "charset" not in parsed.query:
+            parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        options = {"pool_pre_ping": True, "isolation_level": "READ COMMITTED", "pool_recycle": 3600}
+        return Backend("mysql", True, options), parsed
+    raise ConfigurationError(
+        f"Unsupported database URL {url!r}: use sqlite+aiosqlite:///path, "
+        "postgresql+asyncpg://user@host/db or mysql+aiomysql://user@host/db."
+    )
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    """WAL, the chosen durability, and real transactions.
+
+    Python's sqlite3 module opens transactions lazily and never for a SELECT;
+    we switch that off and emit BEGIN ourselves: BEGIN IMMEDIATE for the
+    store's writes (so an append holds the write lock from its first read),
+    plain BEGIN for reads.
+    """
+    if synchronous not in SQLITE_SYNCHRONOUS:
+        raise ConfigurationError(
+            f"sqlite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}; got {synchronous!r}"
+        )
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("flux_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,247 @@
+"""The database: one SQLAlchemy async engine, the event log and the read-model tables.
+
+`connect(url, metadata)` creates what is missing and returns a `Database`.
+Driver errors are translated into the project's own exceptions here, so no
+caller ever sees `sqlalchemy.exc`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine, MetaData, Table, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from server.store.errors import ConfigurationError, StoreError, StoreUnavailable
+from server.store.sql import eventlog
+from server.store.sql.backends import Backend, backend_for, database_url
+from server.store.types import Event, Row
+
+T = TypeVar("T")
+
+
+class Database:
+    """The engine, the log and the read-model tables of one database."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        backend: Backend,
+        metadata: MetaData,
+        writer_engine: Engine | None = None,
+    ) -> None:
+        self.engine = engine
+        self.writer_engine = writer_engine
+        self._writer = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="flux-writer")
+            if writer_engine is not None
+            else None
+        )
+        self.backend = backend
+        self.metadata = metadata
+        self.tables: dict[str, Table] = dict(metadata.tables)
+        self.write_lock = asyncio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite", "postgresql" or "mysql"."""
+        return self.backend.name
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- transactions --------------------------------------------------------
+
+    @asynccontextmanager
+    async def translated(self) -> AsyncIterator[None]:
+        """Driver errors inside become StoreUnavailable / StoreError (the edge)."""
+        try:
+            yield
+        except (DBAPIError, PoolTimeout, OSError) as error:
+            if isinstance(error, IntegrityError):
+                raise StoreError(f"The database refused the write: {error.orig}") from error
+            if isinstance(error, DBAPIError) and not _is_unavailable(error):
+                raise StoreError(f"The database refused the statement: {error.orig}") from error
+            raise StoreUnavailable(f"The database at {self.url} is unavailable: {error}") from error
+        except SQLAlchemyError as error:
+            raise StoreError(f"Database error: {error}") from error
+
+    async def write(
+        self,
+        work: Callable[[Connection, tuple[int, str]], T],
+        after_commit: Callable[[T], Awaitable[None] | None] | None = None,
+    ) -> T:
+        """Run `work(conn, (last seq, last timestamp))` in one write transaction
+        that holds the log lock.
+
+        Writers of this process queue on `write_lock`, which is held until
+        `after_commit(result)` has run, so whatever it does happens in commit
+        order.  Across processes the head-row lock serializes appends.
+        """
+        async with self.write_lock:
+            async with self.translated():
+                if self._writer is not None:
+                    loop = asyncio.get_running_loop()
+                    result = await loop.run_in_executor(self._writer, self._write_in_thread, work)
+                else:
+                    async with self.engine.connect() as conn:
+                        conn = await conn.execution_options(flux_write=True)
+                        async with conn.begin():
+                            result = await conn.run_sync(self._locked(work))
+            if after_commit is not None:
+                outcome = after_commit(result)
+                if outcome is not None:
+                    await outcome
+            return result
+
+    def _write_in_thread(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
+        assert self.writer_engine is not None
+        with self.writer_engine.connect() as conn:
+            conn = conn.execution_options(flux_write=True)
+            with conn.begin():
+                return self._locked(work)(conn)
+
+    def _locked(
+        self, work: Callable[[Connection, tuple[int, str]], T]
+    ) -> Callable[[Connection], T]:
+        def run(conn: Connection) -> T:
+            return work(conn, eventlog.lock_head(conn, self.backend.lock_with_for_update))
+
+        return run
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """Run `work(conn)` in one read transaction (a consistent view)."""
+        async with self.translated():
+            async with self.engine.connect() as conn:
+                async with conn.begin():
+                    return await conn.run_sync(work)
+
+    # -- reads ---------------------------------------------------------------
+
+    def table(self, name: str) -> Table:
+        if name not in self.tables:
+            raise ConfigurationError(
+                f"There is no read-model table {name!r}; the tables are {sorted(self.tables)}."
+            )
+        return self.tables[name]
+
+    async def rows(self, name: str) -> list[Row]:
+        """Every row of a read-model table, ordered by id."""
+        table = self.table(name)
+        return await self.read(
+            lambda conn: [
+                dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))
+            ]
+        )
+
+    async def get(self, name: str, id: str) -> Row | None:
+        table = self.table(name)
+
+        def work(conn: Connection) -> Row | None:
+            row = conn.execute(select(table).where(table.c.id == id)).first()
+            return dict(row._mapping) if row is not None else None
+
+        return await self.read(work)
+
+    async def events_after(self, after: int = 0, limit: int | None = None) -> list[Event]:
+        return await self.read(lambda conn: eventlog.read_after(conn, after, limit))
+
+    async def last_seq(self) -> int:
+        return await self.read(eventlog.last_seq)
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            async with self.translated():
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            return True
+        except StoreError:
+            return False
+
+    async def close(self) -> None:
+        if self._writer is not None and self.writer_engine is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._writer, self.writer_engine.dispose
+            )
+            self._writer.shutdown(wait=True)
+        await self.engine.dispose()
+
+
+def _is_unavailable(error: DBAPIError) -> bool:
+    if error.connection_invalidated:
+        return True
+    name = type(error).__name__
+    return name in ("OperationalError", "InterfaceError", "DisconnectionError")
+
+
+async def _create_schema(conn: AsyncConnection, metadata: MetaData) -> None:
+    await conn.run_sync(lambda c: eventlog.log_metadata.create_all(c, checkfirst=True))
+    await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
+    await conn.run_sync(_ensure_head_safely)
+
+
+def _ensure_head_safely(conn: Connection) -> None:
+    try:
+        with conn.begin_nested():
+            eventlog.ensure_head(conn)
+    except IntegrityError:
+        pass  # another process created it first
+
+
+def check_read_model(metadata: MetaData) -> None:
+    for name, table in metadata.tables.items():
+        if name in eventlog.LOG_TABLES or eventlog.RESERVED_INFIX in name:
+            raise ConfigurationError(
+                f"The table name {name!r} is reserved for the event log, its snapshots or "
+                f"`flux replay` ({', '.join(eventlog.LOG_TABLES)}, *{eventlog.RESERVED_INFIX}*)."
+            )
+        keys = [c.name for c in table.primary_key.columns]
+        if keys != ["id"]:
+            raise ConfigurationError(
+                f"Read-model table {name!r} needs a single primary key column named 'id' "
+                f"(a string); it has {keys or 'none'}."
+            )
+
+
+async def connect(
+    url: str | None = None,
+    metadata: MetaData | None = None,
+    *,
+    create: bool = True,
+    sqlite_synchronous: str | None = None,
+) -> Database:
+    """Open the database at `url` (default: FLUX_DATABASE_URL, then SQLite).
+
+    SQLite runs in WAL mode with `sqlite_synchronous` (default:
+    FLUX_SQLITE_SYNCHRONOUS, then FULL; see docs/operations.md).
+
+    Creates the event log and the read-model tables of `metadata` when
+    missing (unless `create=False`).
+    """
+    metadata = metadata if metadata is not None else MetaData()
+    check_read_model(metadata)
+    backend, parsed = backend_for(database_url(url))
+    engine = backend.create_engine(parsed, sqlite_synchronous)
+    database = Database(
+        engine, backend, metadata, backend.create_writer_engine(parsed, sqlite_synchronous)
+    )
+    try:
+        async with database.translated():
+            if create:
+                async with engine.begin() as conn:
+                    await _create_schema(conn, metadata)
+            else:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+    except BaseException:
+        await engine.dispose()
+        raise
+    return database

@@ -1,0 +1,149 @@
+"""The event log: the `events` table, its head row, and reading and appending.
+
+`events` is the source of truth; `flux_head` is one row holding the last seq
+and timestamp.  Appends lock that row inside the dispatch transaction, so seq
+is gap-free (a rollback undoes the head too) and in commit order on every
+backend.  All functions here are synchronous and take the transaction's
+connection: the store calls them through `AsyncConnection.run_sync`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
+
+from server.store.sql.columns import exact_string
+from server.store.types import Event
+
+log_metadata = MetaData()
+
+events_table = Table(
+    "events",
+    log_metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("id", exact_string(64), nullable=False, unique=True),
+    Column("type", String(200), nullable=False),
+    Column("payload", JSON, nullable=True),
+    Column("meta", JSON, nullable=True),
+    Column("error", Boolean, nullable=False, default=False),
+    Column("timestamp", String(24), nullable=False),
+    Index("ix_events_type", "type"),
+    Index("ix_events_timestamp", "timestamp"),
+)
+
+head_table = Table(
+    "flux_head",
+    log_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("timestamp", String(24), nullable=False),
+)
+
+LOG_TABLES = ("events", "flux_head", "flux_snapshots")
+"""Names the store keeps for itself (the log, its head, the time machine's snapshots)."""
+RESERVED_INFIX = "__replay_"
+"""`flux replay` builds its fresh tables as `<name>__replay_<token>`."""
+_SENTINEL = object()
+
+
+def row_to_event(row: Any) -> Event:
+    m = row._mapping
+    event: Event = {"seq": int(m["seq"]), "id": m["id"], "type": m["type"]}
+    if m["payload"] is not None:
+        event["payload"] = m["payload"]
+    if m["meta"] is not None:
+        event["meta"] = m["meta"]
+    if m["error"]:
+        event["error"] = True
+    event["timestamp"] = m["timestamp"]
+    return event
+
+
+def event_to_row(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event["seq"],
+        "id": event["id"],
+        "type": event["type"],
+        "payload": event.get("payload"),
+        "meta": event.get("meta"),
+        "error": bool(event.get("error", False)),
+        "timestamp": event["timestamp"],
+    }
+
+
+def ensure_head(conn: Connection) -> None:
+    """Create the head row when missing, pointing at the last event already logged."""
+    if conn.execute(select(head_table.c.id)).first() is not None:
+        return
+    last = conn.execute(
+        select(events_table.c.seq, events_table.c.timestamp).order_by(events_table.c.seq.desc())
+    ).first()
+    conn.execute(
+        insert(head_table).values(
+            id=1, seq=last.seq if last else 0, timestamp=last.timestamp if last else ""
+        )
+    )
+
+
+_READ_HEAD = select(head_table.c.seq, head_table.c.timestamp).where(head_table.c.id == 1)
+_LOCK_HEAD = _READ_HEAD.with_for_update()
+_MOVE_HEAD = (
+    update(head_table)
+    .where(head_table.c.id == 1)
+    .values(seq=bindparam("_seq"), timestamp=bindparam("_timestamp"))
+)
+_APPEND = insert(events_table)
+
+
+def lock_head(conn: Connection, for_update: bool) -> tuple[int, str]:
+    """Take the append lock (a row lock on the head) and return (last seq, last timestamp)."""
+    row = conn.execute(_LOCK_HEAD if for_update else _READ_HEAD).one()
+    return int(row.seq), str(row.timestamp)
+
+
+def append(conn: Connection, events: Sequence[Event]) -> None:
+    """Insert stamped events and move the head; call under lock_head."""
+    if not events:
+        return
+    rows = [event_to_row(e) for e in events]
+    conn.execute(_APPEND, rows if len(rows) > 1 else rows[0])
+    conn.execute(_MOVE_HEAD, {"_seq": events[-1]["seq"], "_timestamp": events[-1]["timestamp"]})
+
+
+def find_by_ids(conn: Connection, ids: Iterable[str]) -> dict[str, Event]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(events_table).where(events_table.c.id.in_(wanted)))
+    return {row.id: row_to_event(row) for row in rows}
+
+
+def read_after(conn: Connection, after: int = 0, limit: int | None = None) -> list[Event]:
+    query = select(events_table).where(events_table.c.seq > after).order_by(events_table.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row_to_event(row) for row in conn.execute(query)]
+
+
+def last_seq(conn: Connection) -> int:
+    row = conn.execute(select(head_table.c.seq).where(head_table.c.id == 1)).first()
+    return int(row.seq) if row else 0
