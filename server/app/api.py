@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.app.auth import current_user, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
-from server.app.http_errors import HttpError, error_response, to_response
+from server.app.http_errors import HttpError, error_response, json_errors
 from server.app.notefacts import NoteFacts, events_of_note, former_note
 from server.app.schema import notes as notes_table
 from server.app.services import Services, services
@@ -65,15 +65,13 @@ def _check_origin(request: Request) -> None:
         )
 
 
+@json_errors
 async def post_events(request: Request) -> Response:
-    try:
-        user = await _user(request)
-        _check_origin(request)
-        flux = services(request)
-        raw = await read_json(request, flux.settings.max_body_bytes)
-        return JSONResponse(await dispatch_for(flux, user, raw))
-    except Exception as error:
-        return to_response(error)
+    user = await _user(request)
+    _check_origin(request)
+    flux = services(request)
+    raw = await read_json(request, flux.settings.max_body_bytes)
+    return JSONResponse(await dispatch_for(flux, user, raw))
 
 
 def _notes_and_seq(conn: Connection) -> tuple[list[Row], int]:
@@ -87,13 +85,11 @@ async def visible_notes(flux: Services, user: User) -> tuple[list[Row], int]:
     return [row for row in rows if row_visible(user, row)], seq
 
 
+@json_errors
 async def get_notes(request: Request) -> Response:
-    try:
-        user = await _user(request)
-        notes, seq = await visible_notes(services(request), user)
-        return JSONResponse({"notes": notes, "seq": seq})
-    except Exception as error:
-        return to_response(error)
+    user = await _user(request)
+    notes, seq = await visible_notes(services(request), user)
+    return JSONResponse({"notes": notes, "seq": seq})
 
 
 def _int_param(request: Request, name: str, default: int) -> int:
@@ -134,32 +130,28 @@ async def visible_events_after(
     return found, scanned
 
 
+@json_errors
 async def get_events(request: Request) -> Response:
-    try:
-        user = await _user(request)
-        flux = services(request)
-        after = _int_param(request, "after", 0)
-        limit = _int_param(request, "limit", flux.settings.events_page_default)
-        limit = max(1, min(limit, flux.settings.events_page_max))
-        events, scanned = await visible_events_after(flux, user, after, limit)
-        return JSONResponse({"events": events, "scanned": scanned})
-    except Exception as error:
-        return to_response(error)
+    user = await _user(request)
+    flux = services(request)
+    after = _int_param(request, "after", 0)
+    limit = _int_param(request, "limit", flux.settings.events_page_default)
+    limit = max(1, min(limit, flux.settings.events_page_max))
+    events, scanned = await visible_events_after(flux, user, after, limit)
+    return JSONResponse({"events": events, "scanned": scanned})
 
 
+@json_errors
 async def get_history(request: Request) -> Response:
-    try:
-        user = await _user(request)
-        flux = services(request)
-        note_id: str = request.path_params["note_id"]
-        if not await flux.visibility.note(user, note_id):
-            raise HttpError(404, f"There is no note {note_id} you may see.")
-        events = await flux.database.read(lambda conn: events_of_note(conn, note_id))
-        if not events:
-            raise HttpError(404, f"There is no note {note_id} you may see.")
-        return JSONResponse({"events": await flux.visibility.events(user, events)})
-    except Exception as error:
-        return to_response(error)
+    user = await _user(request)
+    flux = services(request)
+    note_id: str = request.path_params["note_id"]
+    if not await flux.visibility.note(user, note_id):
+        raise HttpError(404, f"There is no note {note_id} you may see.")
+    events = await flux.database.read(lambda conn: events_of_note(conn, note_id))
+    if not events:
+        raise HttpError(404, f"There is no note {note_id} you may see.")
+    return JSONResponse({"events": await flux.visibility.events(user, events)})
 
 
 def _at_param(request: Request) -> int | None:
@@ -169,21 +161,19 @@ def _at_param(request: Request) -> int | None:
     return _int_param(request, "at", 0)
 
 
+@json_errors
 async def get_state(request: Request) -> Response:
     """The notes `user` may see as they were after event `at` (default: the last one)."""
+    user = await _user(request)
+    flux = services(request)
+    at = _at_param(request)
     try:
-        user = await _user(request)
-        flux = services(request)
-        at = _at_param(request)
-        try:
-            past = await state_at(flux.database, flux.store.reducer, seq=at)
-        except OutOfRange as error:
-            raise HttpError(400, f"at: {error}", {"field": "at"}) from None
-        # state_at returns every row: the same read-side rule as every other read.
-        notes = [row for row in past.collections.get("notes", []) if row_visible(user, row)]
-        return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
-    except Exception as error:
-        return to_response(error)
+        past = await state_at(flux.database, flux.store.reducer, seq=at)
+    except OutOfRange as error:
+        raise HttpError(400, f"at: {error}", {"field": "at"}) from None
+    # state_at returns every row: the same read-side rule as every other read.
+    notes = [row for row in past.collections.get("notes", []) if row_visible(user, row)]
+    return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
 
 
 def may_restore(user: User, facts: NoteFacts) -> bool:
@@ -198,29 +188,27 @@ def _former_notes(conn: Connection, ids: list[str]) -> dict[str, NoteFacts | Non
     return {note_id: former_note(conn, note_id) for note_id in ids}
 
 
+@json_errors
 async def get_deleted(request: Request) -> Response:
     """The deleted notes `user` may see, each with its last content and its removal."""
-    try:
-        user = await _user(request)
-        flux = services(request)
-        found = await deleted_rows(flux.database, flux.store.reducer, "notes")
-        removals = await flux.visibility.events(user, [entry["event"] for entry in found])
-        seen = {event["seq"] for event in removals}
-        visible = [
-            entry
-            for entry in found
-            if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
-        ]
-        ids = [str(entry["row"]["id"]) for entry in visible]
-        facts = await flux.database.read(lambda conn: _former_notes(conn, ids))
-        deleted = []
-        for entry in visible:
-            row = entry["row"]
-            known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
-            deleted.append({**entry, "restorable": may_restore(user, known)})
-        return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
-    except Exception as error:
-        return to_response(error)
+    user = await _user(request)
+    flux = services(request)
+    found = await deleted_rows(flux.database, flux.store.reducer, "notes")
+    removals = await flux.visibility.events(user, [entry["event"] for entry in found])
+    seen = {event["seq"] for event in removals}
+    visible = [
+        entry
+        for entry in found
+        if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
+    ]
+    ids = [str(entry["row"]["id"]) for entry in visible]
+    facts = await flux.database.read(lambda conn: _former_notes(conn, ids))
+    deleted = []
+    for entry in visible:
+        row = entry["row"]
+        known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
+        deleted.append({**entry, "restorable": may_restore(user, known)})
+    return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
 
 
 def restore_event(note: Row, user: str) -> Event:
@@ -237,23 +225,21 @@ def restore_event(note: Row, user: str) -> Event:
     }
 
 
+@json_errors
 async def post_restore(request: Request) -> Response:
     """Restore a deleted note with its last content: a noteRestored event dispatched
     as the session's user, through validation and the policy like every event."""
+    user = await _user(request)
+    _check_origin(request)
+    flux = services(request)
+    note_id: str = request.path_params["note_id"]
+    if not await flux.visibility.note(user, note_id):
+        raise HttpError(404, f"There is no deleted note {note_id} you may see.")
     try:
-        user = await _user(request)
-        _check_origin(request)
-        flux = services(request)
-        note_id: str = request.path_params["note_id"]
-        if not await flux.visibility.note(user, note_id):
-            raise HttpError(404, f"There is no deleted note {note_id} you may see.")
-        try:
-            note = await last_content(flux.database, flux.store.reducer, "notes", note_id)
-        except OutOfRange as error:
-            raise HttpError(409, str(error), {"id": note_id}) from None
-        return JSONResponse(await dispatch_for(flux, user, restore_event(note, user.name)))
-    except Exception as error:
-        return to_response(error)
+        note = await last_content(flux.database, flux.store.reducer, "notes", note_id)
+    except OutOfRange as error:
+        raise HttpError(409, str(error), {"id": note_id}) from None
+    return JSONResponse(await dispatch_for(flux, user, restore_event(note, user.name)))
 
 
 async def not_found(request: Request) -> Response:

@@ -6,7 +6,7 @@
 secret and calls `create_app(store, settings)`, which wires the routes
 (sign-in, API, websocket, pages, /healthz) and the middleware (access log,
 session cookie).  The store must be built with the policy's reducer
-(`server.policy.authorizing`), as `open_store` does.
+(`server.app.policy.authorizing`), as `open_store` does.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.app import api, auth, pages, websocket
 from server.app.http_errors import to_response
 from server.app.notes_store import reducer as notes_reducer
-from server.app.policy import authorizing
+from server.app.policy import AuthorizingReducer, authorizing
 from server.app.schema import metadata as notes_metadata
 from server.app.services import TEMPLATES_DIR, Services
 from server.app.settings import Settings
@@ -93,10 +93,10 @@ async def store_failed(_request: Request, exc: Exception) -> Response:
 
 def create_app(store: Store, settings: Settings) -> Starlette:
     """The Starlette app over `store` (whose database has the users tables)."""
-    if not getattr(store.reducer, "flux_authorizing", False):
+    if not isinstance(store.reducer, AuthorizingReducer):
         raise ConfigurationError(
             "The app's store must check the policy: build it with "
-            "create_store(server.policy.authorizing(reducer), database), as open_store does."
+            "create_store(server.app.policy.authorizing(reducer), database), as open_store does."
         )
     if not settings.secret_key:
         raise ConfigurationError(

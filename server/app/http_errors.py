@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from server.app.policy import Forbidden
 from server.app.validation import Invalid
@@ -62,3 +65,19 @@ def describe(exc: BaseException) -> tuple[int, str, Any]:
 def to_response(exc: BaseException) -> JSONResponse:
     status, error, detail = describe(exc)
     return error_response(status, error, detail)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def json_errors(handler: Handler) -> Handler:
+    """The handler, with any exception it raises answered as `{"error", "detail"}`."""
+
+    @functools.wraps(handler)
+    async def answer(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except Exception as error:
+            return to_response(error)
+
+    return answer

@@ -152,12 +152,20 @@ def authorize(
             )
 
 
-def authorizing(reducer: RootReducer) -> RootReducer:
-    """The root reducer, with every event checked against the policy first (server only)."""
+class AuthorizingReducer:
+    """The root reducer, with every event checked against the policy first (server only).
 
-    def authorized(view: Any, event: Event) -> Any:
+    `__wrapped__` is the bare reducer, which replay runs (the log holds only
+    events that passed the policy when they were dispatched).
+    """
+
+    def __init__(self, reducer: RootReducer) -> None:
+        self.__wrapped__ = reducer
+        self.collection_names = list(getattr(reducer, "collection_names", []))
+
+    def __call__(self, view: Any, event: Event) -> Any:
         if event.get("type") == PROBE_TYPE:
-            return reducer(view, event)
+            return self.__wrapped__(view, event)
         conn: Connection = view.conn
         meta = event.get("meta") or {}
         name = meta.get("user") if isinstance(meta, dict) else None
@@ -165,9 +173,9 @@ def authorizing(reducer: RootReducer) -> RootReducer:
         if name is None or role is None:
             raise Forbidden("users.known", f"The user {name!r} does not exist; sign in again.")
         authorize(conn, User(name, role), event, view.collection("notes").get)
-        return reducer(view, event)
+        return self.__wrapped__(view, event)
 
-    authorized.collection_names = getattr(reducer, "collection_names", [])  # type: ignore[attr-defined]
-    authorized.flux_authorizing = True  # type: ignore[attr-defined]
-    authorized.__wrapped__ = reducer  # type: ignore[attr-defined]  # replay runs the bare reducer
-    return authorized
+
+def authorizing(reducer: RootReducer) -> AuthorizingReducer:
+    """`reducer` with every event checked against the policy first."""
+    return AuthorizingReducer(reducer)

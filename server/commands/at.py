@@ -19,6 +19,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
     parser.add_argument("point", metavar="SEQ|ISO-TIME", help="e.g. 120 or 2026-11-26T10:00:00Z")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=lambda args: main(args, parser))
 
 
@@ -52,4 +53,4 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             )
         return 0
 
-    return tooling.run("at", work, args.database)
+    return tooling.run("at", work, args.database, args.app)

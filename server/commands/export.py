@@ -15,6 +15,7 @@ from server.store.history import export_events, progress_for
 def register(commands: Any, add_database_option: Callable[[argparse.ArgumentParser], None]) -> None:
     parser = commands.add_parser("export", help="write the event log to stdout as NDJSON")
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=main)
 
 
@@ -24,4 +25,4 @@ def main(args: argparse.Namespace) -> int:
         print(f"exported {count} events", file=sys.stderr)
         return 0
 
-    return tooling.run("export", work, args.database)
+    return tooling.run("export", work, args.database, args.app)

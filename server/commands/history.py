@@ -20,6 +20,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
     parser.add_argument("id", metavar="ID", help="the note's id")
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=main)
 
 
@@ -48,4 +49,4 @@ def main(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return tooling.run("history", work, args.database)
+    return tooling.run("history", work, args.database, args.app)

@@ -18,6 +18,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
         help="read NDJSON events from stdin into an empty database and rebuild the read model",
     )
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=main)
 
 
@@ -28,4 +29,4 @@ def main(args: argparse.Namespace) -> int:
         print(f"Imported {report.events} events; rebuilt {tables}.")
         return 0
 
-    return tooling.run("import", work, args.database)
+    return tooling.run("import", work, args.database, args.app)

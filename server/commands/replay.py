@@ -18,6 +18,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
         help="rebuild the read-model tables from the log with the current reducers, then swap",
     )
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=main)
 
 
@@ -31,4 +32,4 @@ def main(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return tooling.run("replay", work, args.database)
+    return tooling.run("replay", work, args.database, args.app)

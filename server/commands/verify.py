@@ -20,6 +20,7 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
         "verify", help="check that the read-model tables equal a replay of the log"
     )
     add_database_option(parser)
+    tooling.add_app_option(parser)
     parser.set_defaults(run=main)
 
 
@@ -44,4 +45,4 @@ def main(args: argparse.Namespace) -> int:
         print("Run `flux replay` to rebuild the tables from the log.")
         return 1
 
-    return tooling.run("verify", work, args.database)
+    return tooling.run("verify", work, args.database, args.app)

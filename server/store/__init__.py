@@ -32,7 +32,6 @@ from server.store.events import (
     format_timestamp,
     new_event_id,
     now_timestamp,
-    parse_timestamp,
 )
 from server.store.middleware import Enhancer, Middleware, MiddlewareAPI, apply_middleware, compose
 from server.store.sql.database import Database, connect
@@ -70,5 +69,4 @@ __all__ = [
     "format_timestamp",
     "new_event_id",
     "now_timestamp",
-    "parse_timestamp",
 ]

@@ -101,7 +101,3 @@ def format_timestamp(moment: datetime) -> str:
 
 def now_timestamp() -> str:
     return format_timestamp(datetime.now(UTC))
-
-
-def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

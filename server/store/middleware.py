@@ -34,7 +34,7 @@ def compose(*fns: Callable[..., Any]) -> Callable[..., Any]:
     The rightmost function may take any arguments; the others take one.
     """
     if not fns:
-        return lambda arg, *rest, **named: arg
+        return lambda arg, *_rest, **_named: arg
     if len(fns) == 1:
         return fns[0]
     *outer, inner = fns

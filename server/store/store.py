@@ -144,8 +144,9 @@ def create_store(
     """A store for `reducer` (see combine_reducers) over `database` (see connect).
 
     With `group_commit` (the default), dispatches that arrive while a
-    transaction is in flight are committed together in the next one, each in
-    its own savepoint.
+    transaction is in flight are committed together in the next one; a
+    dispatch the reducer or the database refuses fails alone (the group is
+    then written again with a savepoint per dispatch, see committer.py).
     """
     if enhancer is not None:
         if not callable(enhancer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any
 
 Event = dict[str, Any]
 """A Flux Standard Action: {type, payload?, meta?, error?, id?}; stored ones add seq and timestamp."""
@@ -18,16 +18,6 @@ Row = dict[str, Any]
 Listener = Callable[[list[Event]], "Awaitable[None] | None"]
 
 Dispatch = Callable[..., Awaitable[list[Event]]]
-
-
-class CollectionView(Protocol):
-    name: str
-
-    def get(self, id: str) -> Row | None: ...
-
-
-class DatabaseView(Protocol):
-    def collection(self, name: str) -> Any: ...
 
 
 RootReducer = Callable[[Any, Event], Changeset]
