@@ -6,22 +6,29 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 REDUCERS_BUILD := web/build/shared_reducers.js
 
-.PHONY: run test check bench deps clean chromium check-reducers
+.PHONY: run test test-fast check bench deps clean chromium check-reducers
 
 run: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
 	$(BIN)/flux serve
 
-test: deps $(NODE_INSTALLED) chromium $(REDUCERS_BUILD) check-reducers
-	$(BIN)/pytest
+# The whole suite: checks, tests on every database with coverage, end-to-end in
+# Chromium, then the quick benchmarks.
+test: deps $(NODE_INSTALLED) chromium $(REDUCERS_BUILD) check
+	$(BIN)/pytest --cov --cov-report=
+	BIN=$(BIN) .ci/coverage
 	$(BIN)/flux bench --quick
+
+# For quick local loops: no browser, no fault injection, no package build.
+test-fast: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
+	$(BIN)/pytest tests -m "not slow" -x -q
 
 # The full benchmark run (under 10 minutes): figures, plots and tables into docs/.
 bench: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
 	$(BIN)/flux bench --json docs/bench/results.json --markdown docs/bench/tables.md
 
 check: deps
-	$(BIN)/ruff format --check server shared_reducers tests e2e bench
-	$(BIN)/ruff check server shared_reducers tests e2e bench
+	$(BIN)/ruff format --check server shared_reducers tests e2e bench setup.py
+	$(BIN)/ruff check server shared_reducers tests e2e bench setup.py
 	$(BIN)/mypy
 	$(BIN)/flux check-reducers
 

@@ -43,7 +43,7 @@ async def _one_backend(backend: str, per_writer: int, rounds: int, workdir: Path
             ids = [f"r{round_}w{w}n{i}" for i in range(per_writer // 2 or 1)]
             return [("add", id) for id in ids] + [("edit", id) for id in ids]
 
-        def through_store(store):  # type: ignore[no-untyped-def]
+        def through_store(store):
             async def go(round_: int) -> float:
                 async def writer(w: int) -> int:
                     ops = plan(round_, w)

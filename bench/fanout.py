@@ -61,7 +61,7 @@ async def wait_line(proc: subprocess.Popen[str], word: str, seconds: float = 120
     assert proc.stdout is not None
     line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), seconds)
     if word not in line:
-        raise RuntimeError(f"expected {word!r} from {proc.args}, got {line!r}")
+        raise RuntimeError(f"expected {word!r} from {proc.args!r}, got {line!r}")
 
 
 async def wait_http(url: str) -> None:

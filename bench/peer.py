@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -20,15 +21,17 @@ TITLE = "2. A peer: eventsourcing's recorders vs our dispatch"
 TARGET = "ours at least as fast (ratio <= 1.0)"
 
 
-def _recorder(backend: str, url: str, workdir: Path):  # type: ignore[no-untyped-def]
+def _recorder(backend: str, url: str, workdir: Path) -> tuple[Any, Any]:
     from eventsourcing.persistence import StoredEvent  # noqa: F401 - imported for availability
 
     if backend == "sqlite":
         from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 
         path = make_url(url).database
-        datastore = SQLiteDatastore(db_name=f"{path}-es")
-        recorder = SQLiteApplicationRecorder(datastore)
+        sqlite_store = SQLiteDatastore(db_name=f"{path}-es")
+        sqlite_recorder = SQLiteApplicationRecorder(sqlite_store)
+        sqlite_recorder.create_table()
+        return sqlite_recorder, sqlite_store
     else:
         from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends import BACKENDS, ServerDatabase, unreachable
+from tests.support.backends import BACKENDS, ServerDatabase, server_database
+
+pytest_plugins = ["tests.support.flux_server"]
 
 
 @pytest.fixture(scope="session")
@@ -19,30 +21,13 @@ def _server_databases() -> Iterator[dict[str, ServerDatabase | BaseException]]:
             database.drop()
 
 
-def _server_database(
-    backend: str, made: dict[str, ServerDatabase | BaseException]
-) -> ServerDatabase:
-    if backend not in made:
-        database = ServerDatabase(backend)
-        try:
-            database.create()
-            made[backend] = database
-        except Exception as error:
-            made[backend] = error
-    found = made[backend]
-    if isinstance(found, BaseException):
-        unreachable(backend, found)
-        raise AssertionError("unreachable")  # pragma: no cover
-    return found
-
-
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, _server_databases: dict) -> str:
     """A URL of an empty database, once per backend (sqlite, postgresql, mysql)."""
     backend = request.param
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'flux.db'}"
-    database = _server_database(backend, _server_databases)
+    database = server_database(backend, _server_databases)
     database.reset()
     return database.url
 
@@ -50,3 +35,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _server_databases: di
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'flux.db'}"
+
+
+# Modules that kill processes and databases, start several servers or build the
+# package: `make test` runs them, `make test-fast` leaves them out.
+SLOW_MODULES = ("test_faults", "test_durability", "test_instances", "test_installed")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem.startswith(SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)

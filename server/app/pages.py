@@ -24,6 +24,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from server.app.assets import NODE_MODULES, ROOT, WEB
 from server.app.auth import current_user
 from server.app.schema import notes
 from server.app.services import services
@@ -32,9 +33,6 @@ from server.app.visibility import row_visible
 from server.store import Event, Row
 from server.store.sql import last_seq, read_after
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "web"
-NODE_MODULES = ROOT / "node_modules"
 REDUX = NODE_MODULES / "redux" / "dist" / "redux.browser.mjs"
 LIT_HTML = NODE_MODULES / "lit-html"
 LIT_HTML_FILE = re.compile(r"^(directives/)?[a-z][a-z-]*\.js$")

@@ -7,12 +7,12 @@ handlers reach it with `services(request)`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
+from server.app.assets import TEMPLATES
 from server.app.settings import Settings
 from server.app.users import Users
 from server.app.visibility import Visibility
@@ -21,7 +21,7 @@ from server.store import Database, Store
 if TYPE_CHECKING:
     from server.store.live import Hub
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = TEMPLATES
 
 
 @dataclass

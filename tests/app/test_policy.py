@@ -1,0 +1,233 @@
+"""The policy matrix: each role x each event type x own / other / private note,
+for dispatch (through the API) and for visibility (REST and websocket)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.app.notefacts import NoteFacts
+from server.app.policy import POLICY, can_see
+from server.app.users import User
+from tests.support.flux_server import (
+    Client,
+    Server,
+    added,
+    content_edited,
+    quiet,
+    receive,
+    removed,
+    restored,
+    title_edited,
+)
+
+ACTORS = {"editor": "ada", "admin": "root", "viewer": "val"}
+KINDS = ("own", "own-private", "other", "other-private")
+CHANGES = ("noteTitleEdited", "noteContentEdited", "noteRemoved", "noteRestored")
+
+
+def expected(role: str, kind: str, kind_of_event: str) -> int:
+    if role == "viewer" or kind == "other-private":
+        return 403
+    if kind_of_event in ("noteRemoved", "noteRestored") and kind == "other":
+        return 200 if role == "admin" else 403
+    return 200
+
+
+def event_for(kind_of_event: str, note: str, private: bool) -> dict[str, Any]:
+    if kind_of_event == "noteTitleEdited":
+        return title_edited(note)
+    if kind_of_event == "noteContentEdited":
+        return content_edited(note)
+    if kind_of_event == "noteRemoved":
+        return removed(note)
+    return restored(note, private)
+
+
+async def cast(server: Server, role: str) -> tuple[Client, Client]:
+    """The actor with `role` and bob, an editor who writes the "other" notes."""
+    bob = await server.client("bob", "editor")
+    if role == "viewer":
+        # a viewer owns nothing; "own" notes were written while val was an editor
+        actor = await server.client("val", "editor")
+    else:
+        actor = await server.client(ACTORS[role], role)
+    return actor, bob
+
+
+async def set_role(server: Server, name: str, role: str) -> None:
+    from sqlalchemy import update
+
+    from server.app.users import users_table
+
+    async with server.flux.database.engine.begin() as conn:
+        await conn.execute(update(users_table).where(users_table.c.name == name).values(role=role))
+
+
+def test_every_event_type_has_a_rule() -> None:
+    assert sorted(POLICY) == sorted(["noteAdded", *CHANGES])
+
+
+@pytest.mark.parametrize("role", list(ACTORS))
+@pytest.mark.parametrize("kind_of_event", CHANGES)
+async def test_dispatch_matrix(server: Server, role: str, kind_of_event: str) -> None:
+    """`role` dispatches `kind_of_event` on an own, own private, other's shared and
+    other's private note; the statuses match the table and a denial writes nothing."""
+    actor, bob = await cast(server, role)
+    for kind in KINDS:
+        author = actor if kind.startswith("own") else bob
+        await author.ok(added(kind, private=kind.endswith("private")))
+        if kind_of_event == "noteRestored":
+            await author.ok(removed(kind))
+    if role == "viewer":
+        await set_role(server, "val", "viewer")
+    statuses, wanted = {}, {}
+    for kind in KINDS:
+        before = await server.log()
+        response = await actor.dispatch(event_for(kind_of_event, kind, kind.endswith("private")))
+        statuses[kind] = response.status_code
+        wanted[kind] = expected(role, kind, kind_of_event)
+        if response.status_code == 403:
+            assert response.json()["detail"]["rule"]
+            assert await server.log() == before
+        elif response.status_code == 200:
+            assert response.json()[0]["meta"] == {"user": ACTORS[role]}
+    assert statuses == wanted
+
+
+@pytest.mark.parametrize(("role", "status"), [("editor", 200), ("admin", 200), ("viewer", 403)])
+async def test_adding_a_note(server: Server, role: str, status: int) -> None:
+    actor = await server.client(ACTORS[role], role)
+    response = await actor.dispatch(added("n1"))
+    assert response.status_code == status
+    assert len(await server.log()) == (1 if status == 200 else 0)
+
+
+async def test_viewer_denial_names_the_rule(server: Server) -> None:
+    val = await server.client("val", "viewer")
+    response = await val.dispatch(added("n1"))
+    assert response.json()["detail"] == {"rule": "viewers.readOnly"}
+    assert "Viewers" in response.json()["error"]
+
+
+async def test_a_private_notes_id_cannot_be_reused_by_another_user(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("n1", private=True), removed("n1")])
+    response = await ada.dispatch(added("n1"))
+    assert response.status_code == 409
+    assert "used before" in response.json()["error"]
+
+
+async def test_a_restore_keeps_the_notes_privacy(server: Server) -> None:
+    ada = await server.client("ada")
+    await ada.ok([added("n1", private=True), removed("n1")])
+    response = await ada.dispatch(restored("n1", private=False))
+    assert response.status_code == 403
+    assert response.json()["detail"] == {"rule": "noteRestored.keepsPrivacy"}
+
+
+async def test_restoring_a_note_that_never_existed_is_409(server: Server) -> None:
+    ada = await server.client("ada")
+    response = await ada.dispatch(restored("ghost"))
+    assert response.status_code == 409
+
+
+async def test_a_batch_is_checked_against_its_own_earlier_events(server: Server) -> None:
+    ada = await server.client("ada")
+    stored = await ada.ok([added("n1", private=True), content_edited("n1"), removed("n1")])
+    assert [e["seq"] for e in stored] == [1, 2, 3]
+
+
+async def test_a_denied_event_in_a_batch_writes_nothing(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok(added("b1"))
+    response = await ada.dispatch([added("n1"), removed("b1")])
+    assert response.status_code == 403
+    assert len(await server.log()) == 1
+
+
+async def test_an_editor_may_remove_a_conflict_copy_they_made_on_a_shared_note(
+    server: Server,
+) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("n1"), content_edited("n1", "v2", base=1)])
+    [stale] = await ada.ok(content_edited("n1", "mine", base=1))
+    copy_id = f"n1~{stale['id']}"
+    assert (await ada.dispatch(removed(copy_id))).status_code == 200
+    assert (await ada.dispatch(restored(copy_id))).status_code == 200
+
+
+async def test_a_deleted_user_may_no_longer_dispatch(server: Server) -> None:
+    from sqlalchemy import delete
+
+    from server.app.users import users_table
+
+    ada = await server.client("ada")
+    async with server.flux.database.engine.begin() as conn:
+        await conn.execute(delete(users_table).where(users_table.c.name == "ada"))
+    assert (await ada.dispatch(added("n1"))).status_code == 401
+
+
+# -- visibility ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("user", "author", "private", "visible"),
+    [
+        ("ada", "ada", True, True),
+        ("ada", "bob", True, False),
+        ("ada", "bob", False, True),
+    ],
+)
+def test_can_see(user: str, author: str, private: bool, visible: bool) -> None:
+    assert can_see(User(user, "editor"), NoteFacts(author, private)) is visible
+
+
+async def bobs_notes(bob: Client) -> None:
+    await bob.ok([added("shared"), added("secret", private=True)])
+    await bob.ok([content_edited("secret", "more", base=1), content_edited("shared", "x")])
+
+
+@pytest.mark.parametrize("role", list(ACTORS))
+async def test_others_private_notes_are_invisible_over_rest(server: Server, role: str) -> None:
+    actor, bob = await cast(server, role)
+    await bobs_notes(bob)
+    assert sorted(await actor.notes()) == ["shared"]
+    assert [e["payload"]["id"] for e in await actor.events()] == ["shared", "shared"]
+    assert (await actor.http.get("/api/notes/secret/history")).status_code == 404
+    assert (await actor.http.get("/api/notes/shared/history")).status_code == 200
+
+
+async def test_the_author_sees_their_private_notes_everywhere(server: Server) -> None:
+    _, bob = await cast(server, "editor")
+    await bobs_notes(bob)
+    assert sorted(await bob.notes()) == ["secret", "shared"]
+    assert len(await bob.events()) == 4
+    history = await bob.http.get("/api/notes/secret/history")
+    assert [e["seq"] for e in history.json()["events"]] == [2, 3]
+
+
+@pytest.mark.parametrize("role", list(ACTORS))
+async def test_others_private_notes_are_invisible_over_the_websocket(
+    server: Server, role: str
+) -> None:
+    actor, bob = await cast(server, role)
+    await bob.ok(added("old-secret", private=True))
+    async with actor.websocket(after=0) as ws:
+        assert (await receive(ws))["type"] == "hello"
+        await bobs_notes(bob)
+        seen = [m["event"]["payload"]["id"] for m in await quiet(ws) if m["type"] == "event"]
+    assert seen == ["shared", "shared"]
+
+
+async def test_a_private_conflict_copy_is_invisible_to_others(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("s", private=True), content_edited("s", "v2", base=1)])
+    [stale] = await bob.ok(content_edited("s", "old", base=1))
+    copy_id = f"s~{stale['id']}"
+    await bob.ok(content_edited(copy_id, "merged"))
+    assert copy_id in await bob.notes()
+    assert await ada.notes() == {}
+    assert await ada.events() == []
+    assert (await ada.http.get(f"/api/notes/{copy_id}/history")).status_code == 404

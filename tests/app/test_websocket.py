@@ -1,0 +1,185 @@
+"""The websocket /ws?after=SEQ: handshake checks, backlog then live events in seq
+order without gap or duplicate, dispatch with confirmation, overflow and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.support.flux_server import (
+    Client,
+    Server,
+    added,
+    content_edited,
+    quiet,
+    receive,
+    receive_events,
+    running_server,
+)
+
+
+@pytest.fixture
+async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
+    async with running_server(sqlite_url) as running:
+        yield running
+
+
+async def close_code(client: Client, **options: object) -> int | None:
+    """The close code the server answers a handshake with."""
+    try:
+        async with client.websocket(**options) as ws:  # type: ignore[arg-type]
+            await receive(ws)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except InvalidStatus as refused:
+        return refused.response.status_code
+    return None
+
+
+async def test_hello_then_the_backlog_then_live_events(server: Server) -> None:
+    ada = await server.client("ada")
+    await ada.ok([added("n1"), added("n2"), added("n3")])
+    async with ada.websocket(after=1) as ws:
+        hello = await receive(ws)
+        assert hello == {"type": "hello", "user": {"name": "ada", "role": "editor"}, "seq": 3}
+        assert [e["seq"] for e in await receive_events(ws, 2)] == [2, 3]
+        await ada.ok(added("n4"))
+        [live] = await receive_events(ws, 1)
+        assert (live["seq"], live["payload"]["id"]) == (4, "n4")
+
+
+async def test_without_a_session_the_socket_is_closed_with_1008(sqlite_server: Server) -> None:
+    assert await close_code(sqlite_server.anonymous()) == 1008
+
+
+@pytest.mark.parametrize("origin", [None, "http://evil.example"])
+async def test_without_our_origin_the_socket_is_closed_with_1008(
+    sqlite_server: Server, origin: str | None
+) -> None:
+    ada = await sqlite_server.client("ada")
+    assert await close_code(ada, origin=origin) == 1008
+
+
+async def test_a_bad_after_is_closed_with_1008(sqlite_server: Server) -> None:
+    ada = await sqlite_server.client("ada")
+    assert await close_code(ada, after="x") == 1008
+
+
+async def test_dispatch_is_confirmed_and_streamed(server: Server) -> None:
+    ada = await server.client("ada")
+    async with ada.websocket() as ws:
+        await receive(ws)
+        event = {**added("n1"), "meta": {"user": "forged"}}
+        await ws.send(json.dumps({"type": "dispatch", "event": event}))
+        messages = [await receive(ws), await receive(ws)]
+    confirmed = next(m for m in messages if m["type"] == "confirmed")
+    streamed = next(m for m in messages if m["type"] == "event")
+    assert confirmed["id"] == event["id"]
+    assert confirmed["event"]["seq"] == streamed["event"]["seq"] == 1
+    assert confirmed["event"]["meta"] == {"user": "ada"}
+
+
+@pytest.mark.parametrize(
+    ("role", "event", "status"),
+    [
+        ("viewer", added("n1"), 403),
+        ("editor", {**content_edited("missing"), "id": "e0"}, 409),
+        ("editor", {"type": "noteAdded", "payload": {"id": "n1"}, "id": "e1"}, 422),
+        ("editor", {"type": "noteAdded", "payload": {}, "id": "e2", "seq": 1}, 400),
+    ],
+)
+async def test_a_refused_dispatch_is_rejected_with_its_id_and_status(
+    sqlite_server: Server, role: str, event: dict, status: int
+) -> None:
+    client = await sqlite_server.client("someone", role)
+    async with client.websocket() as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "dispatch", "event": event}))
+        rejected = await receive(ws)
+        assert rejected["type"] == "rejected"
+        assert (rejected["status"], rejected["id"]) == (status, event.get("id"))
+        assert rejected["error"]
+    assert await sqlite_server.log() == []
+
+
+@pytest.mark.parametrize("message", ["not json", "[1, 2]", '{"type": "subscribe"}', "NaN"])
+async def test_an_unreadable_message_gets_an_error_and_the_socket_stays(
+    sqlite_server: Server, message: str
+) -> None:
+    ada = await sqlite_server.client("ada")
+    async with ada.websocket() as ws:
+        await receive(ws)
+        await ws.send(message)
+        assert (await receive(ws))["type"] == "error"
+        await ws.send(json.dumps({"type": "dispatch", "event": added("n1")}))
+        assert (await receive(ws))["type"] in ("confirmed", "event")
+
+
+async def test_a_client_that_falls_behind_is_closed_with_1013_and_resumes(
+    sqlite_url: str,
+) -> None:
+    async with running_server(sqlite_url, ws_queue_size=2) as server:
+        ada = await server.client("ada")
+        async with ada.websocket() as ws:
+            await receive(ws)
+            await ada.ok([added(f"n{i}") for i in range(5)])
+            seen: list[int] = []
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    message = await receive(ws)
+                    if message["type"] == "event":
+                        seen.append(message["event"]["seq"])
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        last = seen[-1] if seen else 0
+        async with ada.websocket(after=last) as ws:
+            await receive(ws)
+            rest = [e["seq"] for e in await receive_events(ws, 5 - last)]
+        assert seen + rest == [1, 2, 3, 4, 5]
+
+
+async def dispatch_many(client: Client, prefix: str, count: int, private: bool = False) -> None:
+    for i in range(count):
+        await client.ok(added(f"{prefix}{i}", private=private))
+        await asyncio.sleep(0)
+
+
+async def test_events_committed_while_the_backlog_is_sent_arrive_once_in_order(
+    server: Server,
+) -> None:
+    ada = await server.client("ada")
+    bob = await server.client("bob")
+    await dispatch_many(bob, "old", 20)
+    writer = asyncio.create_task(dispatch_many(bob, "new", 30))
+    async with ada.websocket(after=0) as ws:
+        await receive(ws)
+        seqs = [e["seq"] for e in await receive_events(ws, 50)]
+        await writer
+        assert [m for m in await quiet(ws) if m["type"] == "event"] == []
+    assert seqs == list(range(1, 51))
+
+
+async def test_resume_sees_every_visible_event_exactly_once_in_order(server: Server) -> None:
+    ada = await server.client("ada")
+    bob = await server.client("bob")
+    cyd = await server.client("cyd")
+    writers = [
+        asyncio.create_task(dispatch_many(bob, "b", 25)),
+        asyncio.create_task(dispatch_many(cyd, "c", 25)),
+        asyncio.create_task(dispatch_many(bob, "secret", 10, private=True)),
+    ]
+    seen: list[int] = []
+    async with ada.websocket(after=0) as ws:
+        await receive(ws)
+        seen += [e["seq"] for e in await receive_events(ws, 5)]
+    await asyncio.sleep(0.05)  # others go on dispatching while ada is away
+    async with ada.websocket(after=seen[-1]) as ws:
+        await receive(ws)
+        await asyncio.gather(*writers)
+        seen += [m["event"]["seq"] for m in await quiet(ws, 0.5) if m["type"] == "event"]
+    expected = [e["seq"] for e in await ada.events(limit=1000)]
+    assert len(expected) == 50
+    assert seen == expected

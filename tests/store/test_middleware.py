@@ -1,0 +1,162 @@
+"""compose, apply_middleware and create_store's checks (Redux's shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, MetaData, String, Table
+
+from server.store import (
+    ConfigurationError,
+    Database,
+    apply_middleware,
+    combine_reducers,
+    compose,
+    connect,
+    create_store,
+)
+from tests.store.items import added, metadata, reducer
+
+
+@pytest.fixture
+async def database(sqlite_url: str) -> AsyncIterator[Database]:
+    database = await connect(sqlite_url, metadata)
+    yield database
+    await database.close()
+
+
+def test_compose_applies_right_to_left_and_empty_is_identity() -> None:
+    assert compose()(5) == 5
+    assert compose(lambda x: x + 1)(5) == 6
+    assert compose(lambda x: x * 2, lambda x: x + 1)(5) == 12
+
+
+async def test_middleware_sees_every_dispatch_in_order_and_can_change_events(
+    database: Database,
+) -> None:
+    seen: list[str] = []
+
+    def logger(api: Any) -> Any:
+        def wrap(next_dispatch: Any) -> Any:
+            async def dispatch(event: Any) -> Any:
+                seen.append(f"before {event['type']}")
+                result = await next_dispatch(event)
+                seen.append(f"after seq {result[0]['seq']}")
+                return result
+
+            return dispatch
+
+        return wrap
+
+    def stamp_user(api: Any) -> Any:
+        def wrap(next_dispatch: Any) -> Any:
+            async def dispatch(event: Any) -> Any:
+                return await next_dispatch({**event, "meta": {"user": "middleware"}})
+
+            return dispatch
+
+        return wrap
+
+    store = create_store(reducer, database, apply_middleware(logger, stamp_user))
+    [stored] = await store.dispatch(added("n1"))
+    assert seen == ["before itemAdded", "after seq 1"]
+    assert stored["meta"] == {"user": "middleware"}
+    assert (await database.rows("items"))[0]["author"] == "middleware"
+
+
+async def test_middleware_api_dispatch_goes_through_the_whole_chain(database: Database) -> None:
+    calls: list[str] = []
+
+    def counter(api: Any) -> Any:
+        def wrap(next_dispatch: Any) -> Any:
+            async def dispatch(event: Any) -> Any:
+                calls.append(event["type"])
+                return await next_dispatch(event)
+
+            return dispatch
+
+        return wrap
+
+    def follow_up(api: Any) -> Any:
+        def wrap(next_dispatch: Any) -> Any:
+            async def dispatch(event: Any) -> Any:
+                result = await next_dispatch(event)
+                if event["type"] == "itemAdded" and event["payload"]["id"] == "n1":
+                    await api.dispatch(added("n2"))
+                return result
+
+            return dispatch
+
+        return wrap
+
+    store = create_store(reducer, database, apply_middleware(counter, follow_up))
+    await store.dispatch(added("n1"))
+    assert calls == ["itemAdded", "itemAdded"]
+    assert [n["id"] for n in await database.rows("items")] == ["n1", "n2"]
+    assert store.get_database() is database
+
+
+async def test_dispatching_while_the_middleware_chain_is_built_raises(database: Database) -> None:
+    def eager_awaiting(api: Any) -> Any:
+        coroutine = api.dispatch(added("n1"))
+        try:
+            coroutine.send(None)
+        finally:
+            coroutine.close()
+        return lambda next_dispatch: next_dispatch
+
+    with pytest.raises(RuntimeError, match="while constructing your middleware"):
+        create_store(reducer, database, apply_middleware(eager_awaiting))
+    assert await database.events_after(0) == []
+
+
+async def test_a_reducer_name_without_a_table_fails_when_the_store_is_created(
+    database: Database,
+) -> None:
+    def tags(collection: Any, event: Any) -> list:
+        return collection.no_change()
+
+    with pytest.raises(ConfigurationError, match=r"\['tags'\].*no such table"):
+        create_store(combine_reducers({"tags": tags}), database)
+
+
+async def test_a_reducer_that_changes_data_for_an_unknown_event_fails_when_created(
+    database: Database,
+) -> None:
+    def greedy(collection: Any, event: Any) -> list:
+        return collection.insert({"id": "x"})
+
+    with pytest.raises(ConfigurationError, match="no_change"):
+        create_store(combine_reducers({"items": greedy}), database)
+
+
+async def test_a_read_model_table_needs_a_string_primary_key_named_id(sqlite_url: str) -> None:
+    metadata = MetaData()
+    Table("things", metadata, Column("key", String(10), primary_key=True))
+    with pytest.raises(ConfigurationError, match="primary key column named 'id'"):
+        await connect(sqlite_url, metadata)
+
+
+async def test_a_changeset_is_plain_data_that_survives_json(database: Database) -> None:
+    import json
+
+    from shared_reducers.memory import MemoryDatabase, empty_state
+
+    changeset = reducer(
+        MemoryDatabase(empty_state(["items"])),
+        {**added("n1"), "id": "e1", "timestamp": "2026-01-01T00:00:00.000Z", "meta": {"user": "a"}},
+    )
+    assert json.loads(json.dumps(changeset)) == changeset
+    assert changeset[0]["op"] == "insert"
+    assert changeset[0]["collection"] == "items"
+    assert changeset[0]["id"] == "n1"
+
+
+@pytest.mark.parametrize("name", ["events", "flux_head", "flux_snapshots", "items__replay_1a2b"])
+async def test_the_log_table_names_are_reserved(sqlite_url: str, name: str) -> None:
+    metadata = MetaData()
+    Table(name, metadata, Column("id", String(10), primary_key=True))
+    with pytest.raises(ConfigurationError, match="reserved"):
+        await connect(sqlite_url, metadata)

@@ -1,0 +1,155 @@
+"""Replay with new reducers: fresh tables, catch-up, an atomic swap while dispatches go on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData
+
+from server.store import Database, Event, connect, create_store
+from server.store.history import ReplayError, replay, snapshots, verify
+from shared_reducers.collection import Collection
+from shared_reducers.combine import combine_reducers
+from shared_reducers.errors import EventRejected
+from tests.store import items
+from tests.store.item_logs import dispatch_in_batches, random_events
+from tests.store.items import added, edited, items_reducer, open_items_store
+
+
+def metadata_with_words() -> MetaData:
+    """The items table of the next app version: one more column, `words`."""
+    metadata = MetaData()
+    table = items.items.to_metadata(metadata)
+    table.append_column(Column("words", Integer, nullable=True))
+    return metadata
+
+
+def items_with_words(collection: Collection, event: Event) -> list:
+    """The next reducer version: the same changes, plus the word count of the text."""
+    changeset = items_reducer(collection, event)
+    for op in changeset:
+        if op["op"] != "remove" and "text" in op["values"]:
+            op["values"]["words"] = len(op["values"]["text"].split())
+    return changeset
+
+
+async def test_replay_with_a_new_column_fills_it_for_every_past_row(db_url: str) -> None:
+    old = await open_items_store(db_url)
+    await old.dispatch([added("n1", "one two three"), added("n2", "")])
+    await old.dispatch(edited("n2", "now four words here"))
+    await old.get_database().close()
+
+    database = await connect(db_url, metadata_with_words())
+    reducer = combine_reducers({"items": items_with_words})
+    report = await replay(database, reducer)
+    assert (report.seq, report.rows) == (3, {"items": 2})
+    rows = await database.rows("items")
+    assert [(r["id"], r["words"]) for r in rows] == [("n1", 3), ("n2", 4)]
+    store = create_store(reducer, database)
+    await store.dispatch(added("n3", "a b"))
+    assert (await database.get("items", "n3") or {})["words"] == 2
+    assert (await verify(database, reducer)).ok
+    await database.close()
+
+
+async def test_replay_drops_its_fresh_tables_and_the_old_snapshots(sqlite_url: str) -> None:
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    await dispatch_in_batches(store, random_events(8, 20), 8)
+    await snapshots.take_snapshots(database, store.reducer, 5)
+    await replay(database, store.reducer)
+    await replay(database, store.reducer)
+    assert await snapshots.seqs(database) == []
+    async with database.engine.connect() as conn:
+        names = await conn.run_sync(lambda c: c.dialect.get_table_names(c))
+    assert sorted(names) == ["events", "flux_head", "flux_snapshots", "items"]
+    await database.close()
+
+
+class Writers:
+    """Writers with their own connections, as other processes would be, that
+    dispatch adds until stopped; `until(seq)` waits for their commits."""
+
+    def __init__(self, url: str, prefixes: str) -> None:
+        self.stop = asyncio.Event()
+        self.last_seq = 0
+        self._committed = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._write(url, prefix)) for prefix in prefixes]
+
+    async def _write(self, url: str, prefix: str) -> int:
+        store = await open_items_store(url)
+        count = 0
+        try:
+            while not self.stop.is_set():
+                [stored] = await store.dispatch(added(f"{prefix}{count}", "w " * (count % 5)))
+                self.last_seq = max(self.last_seq, stored["seq"])
+                self._committed.set()
+                count += 1
+        finally:
+            await store.get_database().close()
+        return count
+
+    async def until(self, seq: int, seconds: float = 30) -> None:
+        """Wait until the writers committed event `seq`; fail after `seconds`."""
+        async with asyncio.timeout(seconds):
+            while self.last_seq < seq:
+                self._committed.clear()
+                await self._committed.wait()
+
+    async def finish(self) -> int:
+        """Stop the writers; the number of events they dispatched."""
+        self.stop.set()
+        return sum(await asyncio.gather(*self._tasks))
+
+
+async def _count_never_drops(database: Database, stop: asyncio.Event) -> int:
+    """Read the items count until stopped; with only adds, it never goes down."""
+    seen = 0
+    reads = 0
+    while not stop.is_set():
+        count = len(await database.rows("items"))
+        assert count >= seen, f"the items went from {seen} to {count}: a reader saw a half swap"
+        seen, reads = count, reads + 1
+        await asyncio.sleep(0)  # let the writers and the replay run between reads
+    return reads
+
+
+async def test_replay_while_dispatches_continue_loses_no_event(db_url: str) -> None:
+    store = await open_items_store(db_url)
+    database = store.get_database()
+    await dispatch_in_batches(store, random_events(9, 150), 9)
+    writers = Writers(db_url, "ab")
+    reader = asyncio.create_task(_count_never_drops(database, writers.stop))
+    try:
+        await writers.until(160)
+        report = await replay(database, store.reducer, close_enough=0)
+        await writers.until(await database.last_seq() + 10)  # commits into the swapped tables
+    finally:
+        added_count = await writers.finish()
+    assert await reader > 0
+    assert report.seq >= 160
+    assert report.caught_up > 0, "no dispatch happened during the replay"
+    last = await database.last_seq()
+    assert last == 150 + added_count
+    result = await verify(database, store.reducer)
+    assert result.ok, result.differences[:3]
+    assert result.seq == last
+    await database.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_reducer_that_rejects_a_logged_event_stops_the_replay_and_keeps_the_tables(
+    db_url: str,
+) -> None:
+    store = await open_items_store(db_url)
+    database = store.get_database()
+    await store.dispatch(added("n1", "x"))
+
+    def strict(collection: Collection, event: Event) -> list:
+        raise EventRejected("no more items")
+
+    with pytest.raises(ReplayError, match=r"seq 1 .*no more items"):
+        await replay(database, combine_reducers({"items": strict}))
+    assert [r["id"] for r in await database.rows("items")] == ["n1"]
+    await database.close()

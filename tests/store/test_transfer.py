@@ -1,0 +1,129 @@
+"""Export the log as NDJSON and import it into an empty database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import pytest
+
+from server.cli import main
+from server.store.history import ReplayError, TransferError, export_events, import_events
+from tests.store.item_logs import dispatch_in_batches, random_events
+from tests.store.items import open_items_store
+
+APP = ["--app", "tests.store.items:open_items_store"]
+
+
+async def _fill(url: str, seed: int = 21, count: int = 50) -> None:
+    store = await open_items_store(url)
+    await dispatch_in_batches(store, random_events(seed, count), seed)
+    await store.get_database().close()
+
+
+async def _log_and_items(url: str) -> tuple[list[dict], list[dict]]:
+    store = await open_items_store(url)
+    database = store.get_database()
+    found = (await database.events_after(0), await database.rows("items"))
+    await database.close()
+    return found
+
+
+async def _export(url: str) -> str:
+    store = await open_items_store(url)
+    out = io.StringIO()
+    await export_events(store.get_database(), out)
+    await store.get_database().close()
+    return out.getvalue()
+
+
+async def _import(url: str, text: str) -> None:
+    store = await open_items_store(url)
+    try:
+        await import_events(store.get_database(), store.reducer, io.StringIO(text))
+    finally:
+        await store.get_database().close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+async def test_export_then_import_gives_the_identical_log_and_read_model(
+    sqlite_url: str, db_url: str, tmp_path: object
+) -> None:
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source)
+    text = await _export(source)
+    assert len(text.splitlines()) == 50
+    await _import(db_url, text)
+    assert await _log_and_items(db_url) == await _log_and_items(source)
+
+
+async def test_import_refuses_a_database_that_is_not_empty(sqlite_url: str) -> None:
+    await _fill(sqlite_url, count=5)
+    text = await _export(sqlite_url)
+    with pytest.raises(TransferError, match="empty database; this one holds 5 events"):
+        await _import(sqlite_url, text)
+    log, _ = await _log_and_items(sqlite_url)
+    assert len(log) == 5
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.update(seq=7), "expected seq 3"),
+        (lambda e: e.update(timestamp="2000-01-01T00:00:00.000Z"), "before the previous"),
+        (lambda e: e.update(extra=1), "unexpected keys"),
+        (lambda e: e.pop("id"), "has no id"),
+        (lambda e: e.update(type=""), "non-empty string"),
+    ],
+)
+async def test_a_bad_line_is_named_and_nothing_is_written(
+    sqlite_url: str, change: object, message: str
+) -> None:
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source, count=5)
+    lines = (await _export(source)).splitlines()
+    event = json.loads(lines[2])
+    change(event)  # type: ignore[operator]
+    lines[2] = json.dumps(event)
+    with pytest.raises(TransferError, match=f"line 3.*{message}"):
+        await _import(sqlite_url, "\n".join(lines))
+    assert await _log_and_items(sqlite_url) == ([], [])
+
+
+def test_flux_export_and_import_through_stdout_and_stdin(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = sqlite_url.replace("flux.db", "source.db")
+    asyncio.run(_fill(source, count=12))
+    assert main(["export", "--database", source, *APP]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 12
+    assert "exported 12 events" in captured.err
+    monkeypatch.setattr("sys.stdin", io.StringIO(captured.out))
+    assert main(["import", "--database", sqlite_url, *APP]) == 0
+    assert capsys.readouterr().out.startswith("Imported 12 events")
+    assert asyncio.run(_log_and_items(sqlite_url)) == asyncio.run(_log_and_items(source))
+
+
+def test_flux_import_of_a_bad_file_exits_1_with_the_reason(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("not json\n"))
+    assert main(["import", "--database", sqlite_url, *APP]) == 1
+    assert "flux import: line 1 is not JSON" in capsys.readouterr().err
+
+
+async def test_an_event_the_reducers_reject_stops_the_import_before_writing(
+    sqlite_url: str,
+) -> None:
+    line = {
+        "seq": 1,
+        "id": "e1",
+        "type": "itemRemoved",
+        "payload": {"id": "never-added"},
+        "timestamp": "2026-01-01T00:00:00.000Z",
+    }
+    with pytest.raises(ReplayError, match="seq 1"):
+        await _import(sqlite_url, json.dumps(line) + "\n")
+    assert await _log_and_items(sqlite_url) == ([], [])
