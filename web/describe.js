@@ -3,6 +3,8 @@
  * Pure: reads the state the event applied to, returns plain data.
  */
 
+import { conflictCopyId } from './notes.js';
+
 const VERBS = {
   noteAdded: 'added',
   noteTitleEdited: 'renamed',
@@ -52,7 +54,7 @@ export function describeEvent(event, before, after) {
       title = event.payload.title;
     }
   }
-  if (after && after.notes && after.notes[noteId + '~' + event.id]) {
+  if (after && after.notes && after.notes[conflictCopyId(noteId, event.id)]) {
     detail = 'at the same time as someone else; kept as a conflict copy';
   }
   return {

@@ -25,6 +25,7 @@
 
 import { createStore } from 'redux';
 import { describeChange, describeEvent } from './describe.js';
+import { sortedNotes } from './notes.js';
 import {
   enqueue,
   find,
@@ -177,7 +178,5 @@ export function createAppStore(initial, applyEvent, enhancer) {
 
 /** Notes to show, newest first (stable while someone types). */
 export function visibleNotes(state) {
-  return Object.values(state.shown.notes).sort(
-    (a, b) => (b.createdAt || '').localeCompare(a.createdAt || '') || a.id.localeCompare(b.id),
-  );
+  return sortedNotes(state.shown.notes);
 }

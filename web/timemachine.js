@@ -114,15 +114,6 @@ export async function loadVisibleEvents(fetchPage) {
   }
 }
 
-/**
- * What the policy's noteRestored.ownOrAdmin allows, to show "Restore" only
- * where it can succeed (the server decides).
- */
-export function mayRestore(user, note) {
-  if (!user || user.role === 'viewer') return false;
-  return note.author === user.name || (user.role === 'admin' && !note.private);
-}
-
 /** The noteRestored payload that brings `note` back as it is given (privacy unchanged). */
 export function restorePayload(note) {
   return { id: note.id, title: note.title, text: note.text, private: Boolean(note.private) };

@@ -9,8 +9,8 @@
 import { html, nothing, render } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { unsyncedCount } from './pending.js';
+import { isConflictCopy, mayRemove, mayRestore, sortedNotes } from './notes.js';
 import { visibleNotes } from './store.js';
-import { mayRestore } from './timemachine.js';
 
 const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
 
@@ -28,13 +28,6 @@ function moment(timestamp) {
   return date.toLocaleString([], {
     day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
-}
-
-/** Notes of a state, newest first (as the live list orders them). */
-function sortedNotes(notes) {
-  return Object.values(notes).sort(
-    (a, b) => (b.createdAt || '').localeCompare(a.createdAt || '') || a.id.localeCompare(b.id),
-  );
 }
 
 function plural(count, one, many) {
@@ -237,7 +230,7 @@ export class View {
       ? html` · edited by ${note.updatedBy}`
       : nothing;
     return html`
-      <li class="note past ${goneNow ? 'gone' : ''} ${note.id.includes('~') ? 'conflict' : ''}"
+      <li class="note past ${goneNow ? 'gone' : ''} ${isConflictCopy(note.id) ? 'conflict' : ''}"
         aria-label=${'Note: ' + title}>
         <h3 class="past-title">${title}</h3>
         <p class="past-text">${note.text}</p>
@@ -318,7 +311,7 @@ export class View {
       ? html` · edited by ${note.updatedBy} <time datetime=${note.updatedAt}>${clock(note.updatedAt)}</time>`
       : nothing;
     return html`
-      <li class="note ${note.id.includes('~') ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
+      <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
         <label class="field">
           <span class="caption">Title</span>
           <input type="text" class="title" placeholder="Untitled" maxlength="400"
@@ -336,9 +329,11 @@ export class View {
         <div class="meta">
           <span>by ${note.author}${edited}</span>
           ${note.private ? html`<span class="badge private">Private</span>` : nothing}
-          ${note.id.includes('~') ? html`<span class="badge conflict">Conflict copy</span>` : nothing}
+          ${isConflictCopy(note.id) ? html`<span class="badge conflict">Conflict copy</span>` : nothing}
           ${unsynced ? html`<span class="badge unsynced">Unsynced</span>` : nothing}
-          <button type="button" class="danger quiet" @click=${() => this.handlers.askDelete(note.id)}>Delete</button>
+          ${mayRemove(state.user, note)
+            ? html`<button type="button" class="danger quiet" @click=${() => this.handlers.askDelete(note.id)}>Delete</button>`
+            : nothing}
         </div>
         ${state.confirmingDelete === note.id
           ? html`

@@ -21,11 +21,12 @@ from server.app.http_errors import HttpError, error_response, json_errors
 from server.app.notefacts import NoteFacts, events_of_note, former_note
 from server.app.schema import notes as notes_table
 from server.app.services import Services, services
-from server.app.users import ADMIN, VIEWER, User
+from server.app.users import User
 from server.app.visibility import row_visible
 from server.store import Event, Row
 from server.store.history import OutOfRange, deleted_rows, last_content, state_at
 from server.store.sql import last_seq
+from shared_reducers.policy import may
 
 SCAN_PAGE = 500
 
@@ -176,12 +177,11 @@ async def get_state(request: Request) -> Response:
     return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
 
 
-def may_restore(user: User, facts: NoteFacts) -> bool:
-    """What the policy's `noteRestored.ownOrAdmin` will allow, from the facts it
-    checks (a hint for the browser; the policy inside the dispatch decides)."""
-    if user.role == VIEWER:
-        return False
-    return facts.author == user.name or (user.role == ADMIN and not facts.private)
+def may_restore(user: User, note_id: str, facts: NoteFacts) -> bool:
+    """What the policy will allow for a restore of this note (a hint for the
+    page; the policy inside the dispatch decides)."""
+    note = {"id": note_id, "author": facts.author, "private": facts.private}
+    return may({"name": user.name, "role": user.role}, "noteRestored", note)
 
 
 def _former_notes(conn: Connection, ids: list[str]) -> dict[str, NoteFacts | None]:
@@ -207,7 +207,7 @@ async def get_deleted(request: Request) -> Response:
     for entry in visible:
         row = entry["row"]
         known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
-        deleted.append({**entry, "restorable": may_restore(user, known)})
+        deleted.append({**entry, "restorable": may_restore(user, str(row["id"]), known)})
     return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
 
 

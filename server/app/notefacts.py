@@ -24,8 +24,8 @@ from sqlalchemy import Connection, or_, select
 
 from server.store import Event
 from server.store.sql import events_table, row_to_event
+from shared_reducers.conflicts import COPY_SEPARATOR
 
-COPY_SEPARATOR = "~"
 ORIGIN_TYPES = ("noteAdded", "noteRestored")
 
 

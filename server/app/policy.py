@@ -1,6 +1,8 @@
-"""Access control by event type: one table, checked inside the dispatch transaction.
+"""Access control by event type, checked inside the dispatch transaction.
 
-    POLICY[event type] = Rule(name, description, allows(user, event, note))
+The rules themselves are portable (shared_reducers/policy.py: `denial(user,
+kind, note)`), so the page shows only what they allow; this module applies
+them on the server, with what only the server knows.
 
 `note` is the note's current row (read in the same transaction as the
 reducer, so no other write can slip in between the check and the write), or
@@ -26,15 +28,15 @@ The same module answers the read side: `can_see(user, facts)`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
 
 from server.app.notefacts import NoteFacts, former_note, id_was_used, note_id_of
-from server.app.users import ADMIN, VIEWER, User, role_of
+from server.app.users import User, role_of
 from server.store import PROBE_TYPE, Event, RootReducer, Row
 from shared_reducers.errors import EventRejected
+from shared_reducers.policy import RULES, denial
 
 Note = Row | NoteFacts | None
 
@@ -48,62 +50,24 @@ class Forbidden(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    description: str
-    allows: Callable[[User, Event, Note], bool]
+POLICY = RULES
+"""event type -> [rule name, description, who]: shared_reducers/policy.py."""
 
 
-def _author(note: Note) -> str | None:
-    if isinstance(note, NoteFacts):
-        return note.author
-    return None if note is None else str(note["author"])
-
-
-def _private(note: Note) -> bool:
-    if isinstance(note, NoteFacts):
-        return note.private
-    return bool(note is not None and note["private"])
-
-
-def _own_or_admin_on_shared(user: User, _event: Event, note: Note) -> bool:
+def _as_note(note: Note, note_id: str) -> dict[str, Any] | None:
+    """The note as the portable policy reads it: {id, author, private}."""
     if note is None:
-        return True  # the reducer rejects an event on a missing note (409)
-    return _author(note) == user.name or (user.role == ADMIN and not _private(note))
+        return None
+    if isinstance(note, NoteFacts):
+        return {"id": note_id, "author": note.author, "private": note.private}
+    return {"id": note_id, "author": note["author"], "private": bool(note["private"])}
 
 
-def _anyone_who_writes(_user: User, _event: Event, _note: Note) -> bool:
-    return True
-
-
-POLICY: dict[str, Rule] = {
-    "noteAdded": Rule(
-        "noteAdded.writers",
-        "editors and admins add notes",
-        _anyone_who_writes,
-    ),
-    "noteTitleEdited": Rule(
-        "noteEdited.sharedOrOwn",
-        "editors and admins edit shared notes and their own private notes",
-        _anyone_who_writes,
-    ),
-    "noteContentEdited": Rule(
-        "noteEdited.sharedOrOwn",
-        "editors and admins edit shared notes and their own private notes",
-        _anyone_who_writes,
-    ),
-    "noteRemoved": Rule(
-        "noteRemoved.ownOrAdmin",
-        "editors remove only their own notes; admins also remove shared notes",
-        _own_or_admin_on_shared,
-    ),
-    "noteRestored": Rule(
-        "noteRestored.ownOrAdmin",
-        "editors restore only their own notes; admins also restore shared notes",
-        _own_or_admin_on_shared,
-    ),
-}
+def _check(user: User, kind: str, note: dict[str, Any] | None) -> None:
+    refused = denial({"name": user.name, "role": user.role}, kind, note)
+    if refused is not None:
+        rule, reason = refused
+        raise Forbidden(rule, reason)
 
 
 def can_see(user: User, facts: NoteFacts | None) -> bool:
@@ -119,11 +83,7 @@ def authorize(
 ) -> None:
     """Raise Forbidden (or EventRejected) unless `user` may dispatch `event` now."""
     kind = str(event["type"])
-    if user.role == VIEWER:
-        raise Forbidden("viewers.readOnly", "Viewers may read notes but not change them.")
-    rule = POLICY.get(kind)
-    if rule is None:
-        raise Forbidden("unknownType", f"No rule allows the event type {kind!r}.")
+    _check(user, kind, None)
     note_id = note_id_of(event)
     if note_id is None:
         raise EventRejected(f"{kind} needs payload.id as a string.")
@@ -136,13 +96,7 @@ def authorize(
         note = former_note(conn, note_id)
         if note is None:
             raise EventRejected(f"Note {note_id} never existed, so it cannot be restored.")
-    if note is not None and _private(note) and _author(note) != user.name:
-        raise Forbidden(
-            "private.authorOnly",
-            f"Note {note_id} is private to its author; only they may change it.",
-        )
-    if not rule.allows(user, event, note):
-        raise Forbidden(rule.name, f"Denied: {rule.description}.")
+    _check(user, kind, _as_note(note, note_id))
     if kind == "noteRestored" and isinstance(note, NoteFacts):
         wanted = (event.get("payload") or {}).get("private", False) is True
         if wanted != note.private:

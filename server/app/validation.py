@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.app.notefacts import COPY_SEPARATOR
 from server.store import Event, check_event
+from shared_reducers.conflicts import COPY_SEPARATOR
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000

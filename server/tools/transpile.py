@@ -37,6 +37,8 @@ ENTRY_NAMES: dict[str, tuple[str, ...]] = {
     ),
     "errors": ("EventRejected", "ChangesetConflict"),
     "collection": ("Collection",),
+    "policy": ("denial", "may"),
+    "conflicts": ("conflict_copy_id", "is_conflict_copy"),
 }
 
 TRANSCRYPT_FLAGS = ("-b", "-n", "-ec", "-m")

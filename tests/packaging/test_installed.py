@@ -113,9 +113,7 @@ def wait_until_up(client: httpx.Client, serve: subprocess.Popen[bytes], log: Pat
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if serve.poll() is not None:
-            raise AssertionError(
-                f"flux serve exited: {serve.stdout.read() if serve.stdout else ''}"
-            )
+            raise AssertionError(f"flux serve exited: {log.read_text()}")
         try:
             if client.get("/healthz").status_code == 200:
                 return

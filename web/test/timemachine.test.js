@@ -7,11 +7,11 @@ import {
   countUpTo,
   createReplayer,
   loadVisibleEvents,
-  mayRestore,
   mergeEvents,
   restorePayload,
 } from '../timemachine.js';
 import { applyEvent } from './fake_reducer.js';
+import { mayRestore, mayRemove } from '../notes.js';
 
 const added = (seq, id, title = 'T') => ({
   seq, id: 'e' + seq, type: 'noteAdded', payload: { id, title, text: '' }, meta: { user: 'ada' }, timestamp: 't' + seq,
@@ -53,13 +53,17 @@ test('the replayer gives the same state with and without its checkpoints', () =>
   }
 });
 
-test('mayRestore follows the policy: own notes, admins shared ones, never viewers', () => {
+test('mayRestore and mayRemove follow the shared policy: own notes, admins shared ones, never viewers', () => {
   const note = { author: 'ada', private: false };
   assert.equal(mayRestore({ name: 'ada', role: 'editor' }, note), true);
   assert.equal(mayRestore({ name: 'bob', role: 'editor' }, note), false);
   assert.equal(mayRestore({ name: 'boss', role: 'admin' }, note), true);
   assert.equal(mayRestore({ name: 'boss', role: 'admin' }, { ...note, private: true }), false);
   assert.equal(mayRestore({ name: 'ada', role: 'viewer' }, note), false);
+  assert.equal(mayRemove({ name: 'ada', role: 'editor' }, note), true);
+  assert.equal(mayRemove({ name: 'bob', role: 'editor' }, note), false);
+  assert.equal(mayRemove({ name: 'boss', role: 'admin' }, note), true);
+  assert.equal(mayRemove({ name: 'ada', role: 'viewer' }, note), false);
 });
 
 test('restorePayload keeps the privacy and the content', () => {
