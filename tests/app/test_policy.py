@@ -15,7 +15,7 @@ from tests.support.flux_server import (
     Server,
     added,
     content_edited,
-    quiet,
+    events_until_marker,
     receive,
     removed,
     restored,
@@ -217,7 +217,7 @@ async def test_others_private_notes_are_invisible_over_the_websocket(
     async with actor.websocket(after=0) as ws:
         assert (await receive(ws))["type"] == "hello"
         await bobs_notes(bob)
-        seen = [m["event"]["payload"]["id"] for m in await quiet(ws) if m["type"] == "event"]
+        seen = [e["payload"]["id"] for e in await events_until_marker(ws, bob)]
     assert seen == ["shared", "shared"]
 
 

@@ -200,14 +200,22 @@ async def receive_events(ws: ClientConnection, count: int) -> list[dict[str, Any
     return found
 
 
-async def quiet(ws: ClientConnection, seconds: float = 0.3) -> list[dict[str, Any]]:
-    """Every message that arrives within `seconds`."""
-    found = []
-    try:
-        while True:
-            found.append(await receive(ws, seconds))
-    except TimeoutError:
-        return found
+async def events_until_marker(ws: ClientConnection, writer: Client) -> list[dict[str, Any]]:
+    """The stream events that arrive before a marker note `writer` adds now.
+
+    The stream is in seq order, so everything committed before the marker
+    that this socket may see arrives before it: no silence window needed.
+    """
+    marker = f"marker-{uuid.uuid4()}"
+    await writer.ok(added(marker))
+    found: list[dict[str, Any]] = []
+    while True:
+        message = await receive(ws)
+        if message["type"] != "event":
+            continue
+        if message["event"]["payload"].get("id") == marker:
+            return found
+        found.append(message["event"])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
