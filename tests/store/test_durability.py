@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import text
 
@@ -70,21 +68,3 @@ async def test_server_backends_keep_their_durable_defaults(db_url: str) -> None:
             assert await _scalar(database, "PRAGMA synchronous") == "2"
     finally:
         await database.close()
-
-
-def test_flux_serve_passes_sqlite_synchronous_to_the_database(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from server.cli import main
-    from server.commands import serve
-
-    monkeypatch.setenv("FLUX_SQLITE_SYNCHRONOUS", "FULL")  # restored after the test
-    chosen: list[str | None] = []
-
-    async def fake_serve(*_args: object) -> None:
-        chosen.append(os.environ.get("FLUX_SQLITE_SYNCHRONOUS"))
-
-    monkeypatch.setattr(serve, "serve", fake_serve)
-    monkeypatch.setattr(serve.logging, "basicConfig", lambda **_: None)
-    assert main(["serve", "--sqlite-synchronous", "NORMAL"]) == 0
-    assert chosen == ["NORMAL"]

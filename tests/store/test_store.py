@@ -105,9 +105,7 @@ async def test_retrying_an_event_id_writes_nothing_and_returns_the_stored_event(
     [first] = await store.dispatch(event)
     heard: list[list[dict]] = []
     store.subscribe(heard.append)
-    [again] = await store.dispatch(
-        {**event, "payload": {"id": "n1", "text": "changed"}}
-    )
+    [again] = await store.dispatch({**event, "payload": {"id": "n1", "text": "changed"}})
     assert again == first
     assert await log_of(store) == [first]
     assert heard == []
