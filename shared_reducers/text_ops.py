@@ -135,8 +135,9 @@ def splices_size(splices):
 
 
 def validate_splices(value, length):
-    """`value` as splices that fit a text of `length` characters, or EventRejected
-    with a sentence naming the first thing wrong."""
+    """`value` as splices that fit a text of `length` characters (None: check
+    only their shape), or EventRejected with a sentence naming the first thing
+    wrong."""
     if not is_list(value):
         raise EventRejected(
             "'splices' must be a list of [at, removeCount, insertText]; got "
@@ -158,7 +159,10 @@ def validate_splices(value, length):
         where = "Splice " + shown(index) + " "
         if not is_list(splice) or len(splice) != 3:
             raise EventRejected(
-                where + "must be a list [at, removeCount, insertText]; got " + describe(splice) + "."
+                where
+                + "must be a list [at, removeCount, insertText]; got "
+                + describe(splice)
+                + "."
             )
         at = splice[0]
         removed = splice[1]
@@ -179,7 +183,7 @@ def validate_splices(value, length):
             raise EventRejected(
                 where + "inserts U+0000 or a lone surrogate, which the database cannot store."
             )
-        if at + removed > length:
+        if length is not None and at + removed > length:
             raise EventRejected(
                 where
                 + "reaches character "
@@ -192,7 +196,8 @@ def validate_splices(value, length):
                 + shown(removed)
                 + "); positions count code points of the text it was made on."
             )
-        length = length - removed + text_length(inserted)
+        if length is not None:
+            length = length - removed + text_length(inserted)
         index = index + 1
     return value
 
