@@ -76,6 +76,7 @@ from shared_reducers.text_ops import (
     apply_splices,
     diff_splices,
     normalize,
+    shown,
     splices_size,
     transform,
     validate_splices,
@@ -156,7 +157,7 @@ def note_spliced(notes, payload, event, bounds):
     if base > version:
         raise EventRejected(
             "'baseVersion' is "
-            + int_text(base)
+            + shown(base)
             + " but note "
             + note["id"]
             + " is at version "

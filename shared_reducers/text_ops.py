@@ -203,8 +203,9 @@ def validate_splices(value, length):
 
 
 def shown(value):
-    """A number as itself, anything else in words, for a message."""
-    if is_int(value):
+    """A whole number as itself, anything else in words, for a message (numbers
+    beyond a billion too: JavaScript cannot print those above 2**53 exactly)."""
+    if is_int(value) and value >= -1000000000 and value <= 1000000000:
         return int_text(value)
     return describe(value)
 
