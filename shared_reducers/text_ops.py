@@ -238,15 +238,27 @@ def trim(op):
 
 
 def to_op(splices):
-    """Splices (valid ones) as one component list."""
+    """Splices (valid ones) as one component list.  Splices in document order
+    (each after the text the previous one inserted, as normalize and
+    transform return them) are appended in one pass; the rest are composed."""
     op = []
+    end = 0  # where the previous splice's text ends, while in order
     for splice in splices:
-        step = []
-        append(step, splice[0])
-        append(step, splice[2])
-        append(step, -splice[1])
-        op = compose_op(op, trim(step))
-    return op
+        at = splice[0]
+        in_order = end >= 0 and (at > end or len(op) == 0 or is_string(op[len(op) - 1]))
+        if in_order and at >= end:
+            append(op, at - end)
+            append(op, splice[2])
+            append(op, -splice[1])
+            end = at + text_length(splice[2])
+        else:
+            step = []
+            append(step, at)
+            append(step, splice[2])
+            append(step, -splice[1])
+            op = compose_op(op, trim(step))
+            end = -1
+    return trim(op)
 
 
 def to_splices(op):
