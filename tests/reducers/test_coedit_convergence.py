@@ -272,7 +272,7 @@ def unique_chars(start: int, end: int) -> str:
 
 def test_a_page_behind_the_tail_gets_its_typing_back_as_a_conflict_copy() -> None:
     # With a tail of 1, page 0's splice made on version 1 arrives after two changes.
-    case = {"clients": 2, "base": 1, "maxRecent": 1, "actions": [
+    case: dict[str, Any] = {"clients": 2, "base": 1, "maxRecent": 1, "actions": [
         [EDIT, 0, 0, 0, 1], [SEND, 0, 0, 0, 0],
         [EDIT, 1, 1, 0, 1], [SEND, 1, 0, 0, 0], [SERVER, 1, 0, 0, 0],
         [API, 1, 0, 0, 0], [SERVER, 0, 0, 0, 0],
