@@ -7,9 +7,10 @@ Events and payloads:
     noteContentEdited  {id, text, baseVersion?}
     noteRemoved        {id}
     noteRestored       {id, title, text, private?}
+    noteSpliced        {id, field: "title" | "text", baseVersion, splices}
 
 A note row is {id, title, text, author, private, createdAt, updatedAt,
-updatedBy, version}.  Who and when come from the event (`meta.user`, else
+updatedBy, version, recent}.  Who and when come from the event (`meta.user`, else
 "anonymous"; `timestamp`, which the store sets and a browser sets
 provisionally before its optimistic update), never from a clock.
 
@@ -22,10 +23,34 @@ The rule depends only on the state and the event, so every browser and the
 server converge.  A `baseVersion` that is missing or null, or not below the
 version, is a normal edit, which sets the field and adds one to `version`.
 
+Splices (live co-editing, see docs/coediting.md and text_ops.py).  A
+noteSpliced event carries `splices`, a list of [at, removeCount, insertText]
+made on the field as it was at `baseVersion` (code points).  `recent` is the
+row's tail of the latest changes, one entry [version, field, splices] per
+version (oldest first): a splice event adds its splices as applied, a
+whole-field edit adds the one splice between the old and the new value
+(`diff_splices`), adding or restoring a note starts it empty.  An edit whose
+`baseVersion` is below the version is transformed through the entries of its
+field after `baseVersion` (each committed first, so it wins ties: concurrent
+inserts at one position keep commit order; an insert inside text deleted
+meanwhile stays at the deletion point; overlapping deletes delete the union
+once), then applied; like any applied edit it adds one to `version`.  The
+tail keeps at most `max_recent` entries (default 200) and `max_recent_bytes`
+bytes (default 64 KiB, counted as the UTF-8 bytes each entry inserts plus 16
+per splice and per entry); the oldest go first, and an entry bigger than the
+whole bound leaves the tail empty.  A stale splice edit older than the tail
+(its `baseVersion` below the oldest entry's version minus one) cannot be
+placed: it becomes a conflict copy like a stale whole-field edit, whose
+edited field holds the text the splices inserted.  `make_notes_reducer(
+max_recent, max_recent_bytes)` builds the reducer with other bounds.
+
 Rejections (EventRejected, with a sentence a person can read): a payload that
 is not an object, a field of the wrong type, an id that is empty or longer
 than 120 characters, a title longer than 400, a user name longer than 100,
-adding or restoring an id that exists, editing or removing a note that does
+adding or restoring an id that exists, splices that are
+malformed or do not fit the text they were made on, more than 500 splices, a
+`baseVersion` above the note's version, a spliced text longer than 100,000
+characters, editing or removing a note that does
 not exist (or was removed), a missing timestamp, and text with U+0000 or a
 lone surrogate (the database cannot store them).  Other event types
 change nothing.  The limits are the columns of the notes table.
@@ -34,37 +59,66 @@ change nothing.  The limits are the columns of the notes table.
 from shared_reducers.errors import EventRejected
 from shared_reducers.portable import (
     describe,
+    extend,
     get_or,
     has_key,
+    int_text,
     is_bool,
     is_int,
+    is_list,
     is_object,
     is_storable_text,
     is_string,
     text_length,
+    utf8_length,
+)
+from shared_reducers.text_ops import (
+    apply_splices,
+    diff_splices,
+    normalize,
+    shown,
+    splices_size,
+    transform,
+    validate_splices,
 )
 
 MAX_ID = 120
 MAX_TITLE = 400
 MAX_USER = 100
+MAX_SPLICED_TEXT = 100000
 CONFLICT = " (conflict)"
+DEFAULT_MAX_RECENT = 200
+DEFAULT_MAX_RECENT_BYTES = 65536
+ENTRY_OVERHEAD = 16
+"""Bytes counted per entry and per splice of `recent`, besides the inserted text."""
 
 
-def notes_reducer(notes, event):
-    kind = get_or(event, "type", None)
-    if not is_string(kind):
+def make_notes_reducer(max_recent, max_recent_bytes):
+    """The notes reducer with its own bounds on the `recent` tail of each row."""
+    bounds = [max_recent, max_recent_bytes]
+
+    def notes_reducer(notes, event):
+        kind = get_or(event, "type", None)
+        if not is_string(kind):
+            return notes.no_change()
+        if kind == "noteAdded":
+            return note_added(notes, payload_of(event, kind), event)
+        if kind == "noteSpliced":
+            return note_spliced(notes, payload_of(event, kind), event, bounds)
+        if kind == "noteTitleEdited":
+            return edit(notes, payload_of(event, kind), event, "title", bounds)
+        if kind == "noteContentEdited":
+            return edit(notes, payload_of(event, kind), event, "text", bounds)
+        if kind == "noteRemoved":
+            return note_removed(notes, payload_of(event, kind))
+        if kind == "noteRestored":
+            return note_restored(notes, payload_of(event, kind), event)
         return notes.no_change()
-    if kind == "noteAdded":
-        return note_added(notes, payload_of(event, kind), event)
-    if kind == "noteTitleEdited":
-        return edit(notes, payload_of(event, kind), event, "title")
-    if kind == "noteContentEdited":
-        return edit(notes, payload_of(event, kind), event, "text")
-    if kind == "noteRemoved":
-        return note_removed(notes, payload_of(event, kind))
-    if kind == "noteRestored":
-        return note_restored(notes, payload_of(event, kind), event)
-    return notes.no_change()
+
+    return notes_reducer
+
+
+notes_reducer = make_notes_reducer(DEFAULT_MAX_RECENT, DEFAULT_MAX_RECENT_BYTES)
 
 
 def note_added(notes, payload, event):
@@ -86,7 +140,108 @@ def note_removed(notes, payload):
     return notes.remove(note["id"])
 
 
-def edit(notes, payload, event, field):
+def note_spliced(notes, payload, event, bounds):
+    note = existing_note(notes, payload)
+    field = get_or(payload, "field", None)
+    if not is_string(field) or (field != "title" and field != "text"):
+        raise EventRejected(
+            'noteSpliced needs \'field\' as "title" or "text"; got ' + found(payload, "field") + "."
+        )
+    version = note["version"]
+    base = get_or(payload, "baseVersion", None)
+    if not is_int(base) or base < 0:
+        raise EventRejected(
+            "noteSpliced needs 'baseVersion', the version the splices were made on, as a "
+            "whole number; got " + found(payload, "baseVersion") + "."
+        )
+    if base > version:
+        raise EventRejected(
+            "'baseVersion' is "
+            + shown(base)
+            + " but note "
+            + note["id"]
+            + " is at version "
+            + int_text(version)
+            + "; splices can only be made on a version that exists."
+        )
+    recent = recent_of(note)
+    if base < version and (len(recent) == 0 or recent[0][0] > base + 1):
+        splices = validate_splices(get_or(payload, "splices", None), None)
+        inserted = ""
+        for splice in splices:
+            inserted = inserted + splice[2]
+        return conflict_copy(notes, note, field, inserted, event)
+    later = []
+    length = text_length(note[field])
+    for entry in recent:
+        if entry[0] > base and entry[1] == field:
+            later.append(entry[2])
+            length = length - splices_size(entry[2])
+    splices = normalize(validate_splices(get_or(payload, "splices", None), length))
+    for applied in later:
+        splices = transform(splices, applied, True)
+    value = apply_splices(note[field], splices)
+    if field == "title" and text_length(value) > MAX_TITLE:
+        raise EventRejected(
+            "After these splices the title would have "
+            + int_text(text_length(value))
+            + " characters; a title has at most 400."
+        )
+    if text_length(value) > MAX_SPLICED_TEXT:
+        raise EventRejected(
+            "After these splices the text would have "
+            + int_text(text_length(value))
+            + " characters; a note's text has at most 100000."
+        )
+    return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
+
+
+def changed(note, field, value, splices, event, bounds):
+    """The changes of an applied edit: the field, who and when, the next
+    version, and the tail with the splices as applied."""
+    version = note["version"] + 1
+    changes = {
+        "updatedAt": timestamp_of(event),
+        "updatedBy": user_of(event),
+        "version": version,
+        "recent": bounded(recent_of(note), [version, field, splices], bounds),
+    }
+    changes[field] = value
+    return changes
+
+
+def recent_of(note):
+    """The row's tail of recent changes (rows written before it existed have none)."""
+    recent = get_or(note, "recent", None)
+    if not is_list(recent):
+        return []
+    return recent
+
+
+def bounded(recent, entry, bounds):
+    """`recent` with `entry` added, without the oldest entries beyond the bounds."""
+    entries = []
+    extend(entries, recent)
+    entries.append(entry)
+    start = len(entries)
+    total = 0
+    while start > 0:
+        size = entry_bytes(entries[start - 1])
+        if len(entries) - start + 1 > bounds[0] or total + size > bounds[1]:
+            break
+        total = total + size
+        start = start - 1
+    return entries[start:]
+
+
+def entry_bytes(entry):
+    size = ENTRY_OVERHEAD
+    for splice in entry[2]:
+        size = size + ENTRY_OVERHEAD + utf8_length(splice[2])
+    return size
+
+
+def edit(notes, payload, event, field, bounds):
     note = existing_note(notes, payload)
     if field == "title":
         value = title_field(payload)
@@ -101,13 +256,8 @@ def edit(notes, payload, event, field):
         )
     if base is not None and base < note["version"]:
         return conflict_copy(notes, note, field, value, event)
-    changes = {
-        "updatedAt": timestamp_of(event),
-        "updatedBy": user_of(event),
-        "version": note["version"] + 1,
-    }
-    changes[field] = value
-    return notes.update(note["id"], changes)
+    splices = diff_splices(note[field], value)
+    return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
 
 
 def conflict_copy(notes, note, field, value, event):
@@ -158,6 +308,7 @@ def new_note(id, title, text, payload, event):
         "updatedAt": now,
         "updatedBy": user,
         "version": 1,
+        "recent": [],
     }
 
 

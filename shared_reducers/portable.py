@@ -107,6 +107,29 @@ def sort_texts(texts):
     return sorted(texts)
 
 
+def slice_text(text, start, end):
+    """text[start:end] counted in code points (0 <= start <= end); `end` None
+    means to the end.  JavaScript's `slice` counts UTF-16 units."""
+    if end is None:
+        return text[start:]
+    return text[start:end]
+
+
+def int_text(number):
+    """A whole number as decimal digits, for messages ("3", never "3.0")."""
+    return str(int(number))
+
+
+def code_points(text):
+    """The characters (code points) of a string, as a new list of strings."""
+    return list(text)
+
+
+def utf8_length(text):
+    """The number of bytes of the string in UTF-8."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def count_words(text):
     """The number of words: runs of characters between whitespace (str.split())."""
     return len(text.split())
@@ -184,6 +207,21 @@ def sort_texts(texts):
     return __pragma__('js', '{}', '[...texts].sort((a, b) => { for (let i = 0, j = 0; i < a.length && j < b.length;) { const x = a.codePointAt(i), y = b.codePointAt(j); if (x !== y) { return x - y; } i += x > 0xffff ? 2 : 1; j += y > 0xffff ? 2 : 1; } return (a.length > b.length) - (a.length < b.length); })')
 
 
+
+def slice_text(text, start, end):
+    return __pragma__('js', '{}', '(() => { const skip = (from, count) => { let i = from; for (let n = 0; n < count && i < text.length; n++) { const c = text.charCodeAt(i); i += (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff) ? 2 : 1; } return i; }; const i = skip(0, start); if (end === null || end === undefined) { return text.slice(i); } return text.slice(i, skip(i, end - start)); })()')
+
+
+def int_text(number):
+    return __pragma__('js', '{}', 'String(Math.trunc(number))')
+
+
+def code_points(text):
+    return __pragma__('js', '{}', 'Array.from(text)')
+
+
+def utf8_length(text):
+    return __pragma__('js', '{}', '(() => { let n = 0; for (let i = 0; i < text.length; i++) { const c = text.charCodeAt(i); if (c < 0x80) { n += 1; } else if (c < 0x800) { n += 2; } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff) { n += 4; i++; } else { n += 3; } } return n; })()')
 
 def count_words(text):
     return __pragma__('js', '{}', 'text.split(/[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+/).filter((word) => word.length > 0).length')

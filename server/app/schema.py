@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
 from sqlalchemy.dialects.mysql import MEDIUMTEXT
 
-from server.store.sql import exact_string
+from server.store.sql import JsonText, exact_string
 
 metadata = MetaData()
 
@@ -22,4 +22,6 @@ notes = Table(
     Column("updatedAt", String(24), nullable=False),
     Column("updatedBy", String(100), nullable=False),
     Column("version", Integer, nullable=False),
+    # The latest changes as [[version, field, splices], ...] (shared_reducers/notes.py).
+    Column("recent", JsonText(), nullable=False, default=list),
 )

@@ -24,7 +24,25 @@ ENTRY_FILE = "shared_reducers.js"
 
 # module -> the names the entry module re-exports from it
 ENTRY_NAMES: dict[str, tuple[str, ...]] = {
-    "notes": ("notes_reducer",),
+    "notes": ("notes_reducer", "make_notes_reducer"),
+    "text_ops": (
+        "apply_splices",
+        "transform",
+        "transform_position",
+        "compose",
+        "normalize",
+        "diff_splices",
+        "validate_splices",
+    ),
+    "coedit": (
+        "new_session",
+        "shown_text",
+        "local_edit",
+        "take_outgoing",
+        "on_confirmed",
+        "on_remote",
+        "on_rejected",
+    ),
     "combine": ("combine_reducers",),
     "memory": (
         "reduce_state",

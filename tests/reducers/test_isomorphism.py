@@ -68,6 +68,7 @@ TYPES = [
     "noteContentEdited",
     "noteRemoved",
     "noteRestored",
+    "noteSpliced",
 ]
 WEIGHTED_TYPES = [
     *["noteAdded"] * 2,
@@ -75,6 +76,7 @@ WEIGHTED_TYPES = [
     *["noteContentEdited"] * 3,
     "noteRemoved",
     "noteRestored",
+    *["noteSpliced"] * 4,
 ]
 OTHER_TYPES = ["noteArchived", "constructor", "__proto__", "py_keys", "toString", ""]
 
@@ -146,6 +148,20 @@ def maybe(rng: random.Random, value: Any) -> Any:
     return value
 
 
+def random_splices(rng: random.Random) -> Any:
+    """Mostly small splices near the start (texts are short), sometimes junk."""
+    splices: list[Any] = []
+    for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):
+        at: Any = rng.choice([0, 1, 2, 3, 5, 9])
+        removed: Any = rng.choice([0, 0, 0, 1, 2, 4])
+        inserted: Any = random_text(rng)
+        if rng.random() < 0.05:
+            at, removed, inserted = rng.choice([(-1, 0, ""), (0, -1, ""), (1.5, 0, "x"),
+                                                (0, 0, None), ("1", 0, "")])  # fmt: skip
+        splices.append([at, removed, inserted] if rng.random() > 0.03 else [at, removed])
+    return splices
+
+
 def random_payload(rng: random.Random, kind: str) -> Any:
     if rng.random() < 0.03:
         return rng.choice([MISSING, None, [], "x", 5, True])
@@ -153,6 +169,8 @@ def random_payload(rng: random.Random, kind: str) -> Any:
     note_id = rng.choice(["n1", "n2", "1"]) if roll < 0.6 else rng.choice(TRICKY_IDS)
     if roll > 0.9:
         note_id = random_text(rng)
+    if kind == "noteSpliced" and roll < 0.6:
+        note_id = rng.choice(["n1", "1"])  # notes that exist, so that most splices apply
     fields: dict[str, Any] = {"id": maybe(rng, note_id)}
     if kind in ("noteAdded", "noteRestored", "noteTitleEdited"):
         fields["title"] = maybe(rng, random_text(rng))
@@ -162,6 +180,10 @@ def random_payload(rng: random.Random, kind: str) -> Any:
         fields["private"] = rng.choice([MISSING, MISSING, True, False, False, rng.choice(FLAGS)])
     if kind in ("noteTitleEdited", "noteContentEdited"):
         fields["baseVersion"] = rng.choice([MISSING, MISSING, *VERSIONS])
+    if kind == "noteSpliced":
+        fields["field"] = maybe(rng, rng.choice(["text", "text", "title"]))
+        fields["baseVersion"] = maybe(rng, rng.choice([1, 1, 1, 1, 2, 2, 3, *VERSIONS]))
+        fields["splices"] = maybe(rng, random_splices(rng))
     if rng.random() < 0.1:
         fields[rng.choice(["extra", "1", "__proto__", "constructor"])] = rng.choice(JUNK)
     return {k: v for k, v in fields.items() if v is not MISSING}
@@ -199,7 +221,7 @@ def setup_events() -> list[dict[str, Any]]:
     """Notes n1 and 1 exist, so that most generated edits find their note."""
     return [
         {"type": "noteAdded", "id": f"setup-{note}", "timestamp": STAMPS[0],
-         "meta": {"user": "ada"}, "payload": {"id": note, "title": "T", "text": ""}}
+         "meta": {"user": "ada"}, "payload": {"id": note, "title": "T", "text": "ab😀cd"}}
         for note in ("n1", "1")
     ]  # fmt: skip
 

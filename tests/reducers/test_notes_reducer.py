@@ -48,6 +48,7 @@ def test_an_added_note_has_every_field_from_the_event() -> None:
         "updatedAt": AT,
         "updatedBy": "ada",
         "version": 1,
+        "recent": [],
     }
 
 
