@@ -1,9 +1,17 @@
 """Group commit: the dispatches that wait while a transaction is in flight are
 committed together in the next one.
 
-A rejected dispatch fails alone and its neighbours commit; every caller gets
-its own result or error.  Listeners hear about each dispatch separately, in
-seq order, after the commit.
+A dispatch the reducer or the database refuses (a rejected event, a value
+too long for its column or of a type the driver cannot bind) fails alone and
+its neighbours commit; every caller gets its own result or error.  A
+database that is unavailable (the connection is lost) fails the whole group
+with StoreUnavailable: nothing of it was written.
+
+Each request is settled exactly once, in commit order, while the committer
+still holds its turn: `settle(events)` gets the events the dispatch appended
+(none when it failed, was withdrawn or only repeated known ids).  It must not
+block; the store queues the listener calls there and makes them after the
+locks are released (see store.py).
 
 Savepoints cost two statements per dispatch, so a group first runs without
 them: if every dispatch goes through (the usual case), it commits as is.  If
@@ -15,19 +23,21 @@ A group of one is an ordinary transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from server.store.errors import StoreError
 from server.store.events import now_timestamp
 from server.store.sql import eventlog
 from server.store.sql.collection import SqlView, apply_changeset, check_changeset
-from server.store.sql.database import Database
+from server.store.sql.database import Database, _is_unavailable
 from server.store.types import Event, RootReducer
 
-Notify = Callable[[list[Event]], Awaitable[None]]
+Settle = Callable[[list[Event]], None]
+"""Told, once per dispatch and in commit order, which events it appended."""
 
 
 class _GroupFailed(Exception):
@@ -35,9 +45,10 @@ class _GroupFailed(Exception):
 
 
 class _Request:
-    def __init__(self, events: list[Event], given_ids: list[str]) -> None:
+    def __init__(self, events: list[Event], given_ids: list[str], settle: Settle) -> None:
         self.events = events
         self.given_ids = given_ids
+        self.settle = settle
         self.done = False
         self.result: list[Event] = []
         self.fresh: list[Event] = []
@@ -59,22 +70,25 @@ class Committer:
         self,
         database: Database,
         reducer: RootReducer,
-        notify: Notify,
         group_commit: bool = True,
         max_group: int = 256,
     ) -> None:
         self.database = database
         self.reducer = reducer
-        self.notify = notify
         self.group_commit = group_commit
         self.max_group = max_group if group_commit else 1
         self._waiting: list[_Request] = []
         self._turn = asyncio.Lock()
 
-    async def submit(self, events: list[Event], given_ids: list[str]) -> list[Event]:
+    async def submit(
+        self, events: list[Event], given_ids: list[str], settle: Settle = lambda _: None
+    ) -> list[Event]:
         """Commit `events` as one dispatch; `given_ids` are the ids the client chose
-        (only those can already be in the log: the others are fresh uuids)."""
-        request = _Request(events, given_ids)
+        (only those can already be in the log: the others are fresh uuids).
+
+        `settle(appended)` is called once, in commit order, even when the
+        dispatch fails or its caller goes away."""
+        request = _Request(events, given_ids, settle)
         self._waiting.append(request)
         try:
             async with self._turn:
@@ -84,8 +98,9 @@ class Committer:
                     # Shielded: a caller that goes away does not abort its neighbours.
                     await asyncio.shield(self._commit(group))
         except asyncio.CancelledError:
-            if request in self._waiting:
+            if request in self._waiting:  # withdrawn before its group was taken
                 self._waiting.remove(request)
+                request.settle([])
             raise
         return request.outcome()
 
@@ -97,25 +112,31 @@ class Committer:
                 for request in group:
                     request.reset()
                 await self._write(group, savepoints=True)
+            for request in group:
+                if isinstance(request.error, SQLAlchemyError):
+                    request.error = await self._translated(request.error)
         except BaseException as error:
             for request in group:
-                if not request.done:
-                    request.error = error
-                    request.done = True
+                request.error = error
             if not isinstance(error, Exception):
                 raise
+        finally:
+            for request in group:
+                request.done = True
+                request.settle(request.fresh if request.error is None else [])
+
+    async def _translated(self, error: SQLAlchemyError) -> BaseException:
+        """A driver error of one dispatch of a group, as the store's own exception."""
+        try:
+            async with self.database.translated():
+                raise error
+        except StoreError as translated:
+            return translated
 
     async def _write(self, group: list[_Request], savepoints: bool) -> None:
         await self.database.write(
-            lambda conn, head: self._transaction(conn, head, group, savepoints),
-            after_commit=lambda _: self._after_commit(group),
+            lambda conn, head: self._transaction(conn, head, group, savepoints)
         )
-
-    async def _after_commit(self, group: list[_Request]) -> None:
-        for request in group:
-            if request.error is None and request.fresh:
-                await self.notify(request.fresh)
-            request.done = True
 
     def _transaction(
         self, conn: Connection, head: tuple[int, str], group: list[_Request], savepoints: bool
@@ -131,9 +152,9 @@ class Committer:
             try:
                 result, fresh = self._apply(conn, view, request.events, dict(known), seq, timestamp)
             except Exception as error:
+                if alone or _unavailable(error):
+                    raise
                 if savepoint is None:
-                    if alone or isinstance(error, SQLAlchemyError):
-                        raise
                     raise _GroupFailed from error
                 savepoint.rollback()
                 request.error = error
@@ -169,8 +190,21 @@ class Committer:
             stored: dict[str, Any] = {"seq": seq, **event, "timestamp": timestamp}
             view.forget()
             changeset = check_changeset(self.reducer(view, stored), tables, event["type"])
-            apply_changeset(conn, tables, changeset)
+            try:
+                apply_changeset(conn, tables, changeset)
+            except (TypeError, ValueError) as error:  # a driver that cannot bind a value
+                raise StoreError(
+                    f"The database refused the statement: {error} (event {event['type']!r})"
+                ) from error
             known[event["id"]] = stored
             fresh.append(stored)
             result.append(stored)
         return result, fresh
+
+
+def _unavailable(error: BaseException) -> bool:
+    """The database or the connection is gone: no dispatch of the group can commit.
+    Anything else a statement raises (too long, wrong type, ...) is one dispatch's fault."""
+    if isinstance(error, DBAPIError):
+        return _is_unavailable(error)
+    return isinstance(error, OSError)

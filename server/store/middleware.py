@@ -2,7 +2,9 @@
 
 A middleware is `middleware(api) -> (next) -> (event, *args) -> awaitable`,
 where `api` has `dispatch` (the whole chain) and `get_database`.  Extra
-arguments given to `dispatch` reach every middleware and the store.
+arguments given to `dispatch` (or `api.dispatch`) reach every middleware in
+turn; the store's own dispatch takes the events only, so the middleware
+that uses them does not pass them on to `next`.
 """
 
 from __future__ import annotations

@@ -7,15 +7,30 @@
 One dispatch (one event or a list) is one database transaction: every event
 is checked first, then each event's reducer reads the read model and returns
 a changeset, the changeset is applied, and the event is appended to the log
-with the next seq.  Listeners hear about it after the commit, in seq order.
+with the next seq.
+
+Listeners hear about each dispatch after its commit, once the store's locks
+are released, in seq order: all the listener calls of one dispatch are over
+before those of the next one begin.  A dispatch is heard by the listeners
+subscribed when it began (Redux's "snapshot of subscribers"), so a listener
+may subscribe, unsubscribe and dispatch.
+
+`await store.dispatch(...)` returns after the commit and after its listeners
+ran, together with the listeners of every dispatch they made.  A dispatch
+made from inside a listener returns after its commit, without waiting for
+its own listeners (they run after the current ones, and the outer dispatch
+waits for them): it would otherwise wait on itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
+from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from server.store.committer import Committer
@@ -58,6 +73,31 @@ log = logging.getLogger("flux.store")
 PROBE_TYPE = "@@flux/PROBE_UNKNOWN_EVENT"
 
 
+class _Delivery:
+    """The listener calls of one dispatch; `over` once they and those of the
+    dispatches made from them (its nested deliveries) have all run."""
+
+    def __init__(self, listeners: list[_ListenerSlot], parent: _Delivery | None) -> None:
+        self.listeners = listeners
+        self.parent = parent
+        self.events: list[Event] = []
+        self.over = asyncio.Event()
+        self._open = 1  # its own calls, plus each nested delivery not yet over
+        if parent is not None:
+            parent._open += 1
+
+    def finish(self) -> None:
+        self._open -= 1
+        if self._open == 0:
+            self.over.set()
+            if self.parent is not None:
+                self.parent.finish()
+
+
+_current: ContextVar[_Delivery | None] = ContextVar("flux_store_delivery", default=None)
+"""The delivery whose listener is running (None outside listeners)."""
+
+
 class _Core:
     """State shared by a store and its middleware-wrapped copies."""
 
@@ -65,11 +105,43 @@ class _Core:
         self.reducer = reducer
         self.database = database
         self.listeners: list[_ListenerSlot] = []
-        self.committer = Committer(database, reducer, self.notify, group_commit)
+        self.committer = Committer(database, reducer, group_commit)
+        self._outbox: deque[_Delivery] = deque()
+        self._courier: asyncio.Task[None] | None = None
 
-    async def notify(self, events: list[Event]) -> None:
-        for slot in list(self.listeners):
-            await slot(list(events))
+    def begin(self) -> _Delivery:
+        """A dispatch begins: it will be heard by the listeners subscribed now."""
+        parent = _current.get()
+        if parent is not None and parent.over.is_set():
+            parent = None  # a task a listener left behind: its dispatch is on its own
+        return _Delivery(list(self.listeners), parent)
+
+    def settle(self, delivery: _Delivery, events: list[Event]) -> None:
+        """Called by the committer in commit order, under its lock: queue, never await."""
+        if not events or not delivery.listeners:
+            delivery.finish()
+            return
+        delivery.events = events
+        self._outbox.append(delivery)
+        if self._courier is None:
+            loop = asyncio.get_running_loop()
+            self._courier = loop.create_task(self._deliver(), name="flux-store-listeners")
+
+    async def _deliver(self) -> None:
+        """Call the listeners of each committed dispatch, one dispatch at a time, in seq order."""
+        try:
+            while self._outbox:
+                delivery = self._outbox.popleft()
+                _current.set(delivery)
+                try:
+                    for slot in delivery.listeners:
+                        await slot(list(delivery.events))
+                finally:
+                    delivery.finish()
+        finally:
+            self._courier = None
+            while self._outbox:  # only when cancelled (the loop is closing): wake the waiters
+                self._outbox.popleft().finish()
 
 
 class Store:
@@ -99,7 +171,12 @@ class Store:
         return await timemachine.history(self._core.database, self._core.reducer, collection, id)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call `listener(events)` after every committed dispatch; returns unsubscribe."""
+        """Call `listener(events)` (sync or async) after every committed dispatch that
+        begins from now on; returns unsubscribe, which may be called more than once.
+
+        Listeners run one after the other, in the order they subscribed, after
+        the commit and outside the store's locks; they may dispatch (see the
+        module docstring for what such a dispatch waits for)."""
         if not callable(listener):
             raise TypeError(f"A listener must be callable; got {type(listener).__name__}.")
         wrapper = _ListenerSlot(listener)
@@ -111,12 +188,28 @@ class Store:
 
         return unsubscribe
 
-    async def _dispatch(self, event_or_list: Any) -> list[Event]:
+    async def _dispatch(self, event_or_list: Any, *extra: Any, **named: Any) -> list[Event]:
+        """Commit one event or a list in one transaction; returns the stored events.
+
+        Returns once the listeners subscribed when it began have been called
+        with the events (and those of the dispatches they made), unless it
+        was dispatched from inside a listener: then right after the commit."""
+        if extra or named:
+            raise TypeError(
+                "store.dispatch takes one event or a list of events; it also got "
+                f"{len(extra) + len(named)} more argument(s). Extra arguments are for "
+                "middleware: the middleware that uses them does not pass them to next()."
+            )
         events = check_events(event_or_list)
         given = [event["id"] for event in events if "id" in event]
         for event in events:
             event.setdefault("id", new_event_id())
-        return await self._core.committer.submit(events, given)
+        delivery = self._core.begin()
+        settle = functools.partial(self._core.settle, delivery)
+        stored = await self._core.committer.submit(events, given, settle)
+        if delivery.parent is None:
+            await delivery.over.wait()
+        return stored
 
 
 class _ListenerSlot:

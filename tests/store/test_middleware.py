@@ -160,3 +160,67 @@ async def test_the_log_table_names_are_reserved(sqlite_url: str, name: str) -> N
     Table(name, metadata, Column("id", String(10), primary_key=True))
     with pytest.raises(ConfigurationError, match="reserved"):
         await connect(sqlite_url, metadata)
+
+
+def test_compose_seeds_the_rightmost_function_with_every_argument() -> None:
+    def add(x: int, y: int, z: int = 0) -> int:
+        return x + y + z
+
+    assert compose(lambda x: x * x, add)(1, 2) == 9
+    assert compose(lambda x: x * x, add)(1, 2, z=1) == 16
+    assert compose(add)(1, 2) == 3
+
+
+def test_compose_of_nothing_returns_its_first_argument() -> None:
+    assert compose()(1, 2) == 1
+    assert compose()(3, extra="ignored") == 3
+    assert compose()(None) is None
+
+
+async def test_extra_dispatch_arguments_reach_every_middleware(database: Database) -> None:
+    seen: list[tuple[str, tuple, dict]] = []
+
+    def recording(name: str, consumes: bool) -> Any:
+        def middleware(api: Any) -> Any:
+            def wrap(next_dispatch: Any) -> Any:
+                async def dispatch(event: Any, *args: Any, **kwargs: Any) -> Any:
+                    seen.append((name, args, kwargs))
+                    if consumes:
+                        return await next_dispatch(event)
+                    return await next_dispatch(event, *args, **kwargs)
+
+                return dispatch
+
+            return wrap
+
+        return middleware
+
+    def follow_up(api: Any) -> Any:
+        def wrap(next_dispatch: Any) -> Any:
+            async def dispatch(event: Any, *args: Any, **kwargs: Any) -> Any:
+                result = await next_dispatch(event, *args, **kwargs)
+                if event["payload"]["id"] == "n1":
+                    await api.dispatch(added("n2"), "from api", origin="middleware")
+                return result
+
+            return dispatch
+
+        return wrap
+
+    chain = apply_middleware(follow_up, recording("outer", False), recording("inner", True))
+    store = create_store(reducer, database, chain)
+    await store.dispatch(added("n1"), "context", origin="socket")
+    assert seen == [
+        ("outer", ("context",), {"origin": "socket"}),
+        ("inner", ("context",), {"origin": "socket"}),
+        ("outer", ("from api",), {"origin": "middleware"}),
+        ("inner", ("from api",), {"origin": "middleware"}),
+    ]
+    assert [n["id"] for n in await database.rows("items")] == ["n1", "n2"]
+
+
+async def test_the_store_itself_refuses_extra_dispatch_arguments(database: Database) -> None:
+    store = create_store(reducer, database)
+    with pytest.raises(TypeError, match="Extra arguments are for middleware"):
+        await store.dispatch(added("n1"), added("n2"))
+    assert await database.events_after(0) == []
