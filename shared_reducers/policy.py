@@ -42,6 +42,11 @@ RULES = {
         "editors and admins edit shared notes and their own private notes",
         WRITERS,
     ],
+    "noteSpliced": [
+        "noteEdited.sharedOrOwn",
+        "editors and admins edit shared notes and their own private notes",
+        WRITERS,
+    ],
     "noteRemoved": [
         "noteRemoved.ownOrAdmin",
         "editors remove only their own notes; admins also remove shared notes",

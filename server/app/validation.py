@@ -16,6 +16,7 @@ from typing import Any
 
 from server.store import Event, check_event
 from shared_reducers.conflicts import COPY_SEPARATOR
+from shared_reducers.text_ops import MAX_SPLICES
 
 MAX_TITLE = 200
 MAX_TEXT = 100_000
@@ -42,6 +43,7 @@ class Field:
     required: bool = True
     max_length: int | None = None
     new_note_id: bool = False
+    choices: tuple[str, ...] = ()
 
 
 NOTE_ID = Field(str, max_length=MAX_ANY_NOTE_ID)
@@ -49,6 +51,8 @@ TITLE = Field(str, max_length=MAX_TITLE)
 TEXT = Field(str, max_length=MAX_TEXT)
 PRIVATE = Field(bool, required=False)
 BASE_VERSION = Field(int, required=False)
+FIELD = Field(str, choices=("title", "text"))
+SPLICES = Field(list, max_length=MAX_SPLICES)
 
 SCHEMAS: dict[str, dict[str, Field]] = {
     "noteAdded": {
@@ -61,9 +65,15 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "noteContentEdited": {"id": NOTE_ID, "text": TEXT, "baseVersion": BASE_VERSION},
     "noteRemoved": {"id": NOTE_ID},
     "noteRestored": {"id": NOTE_ID, "title": TITLE, "text": TEXT, "private": PRIVATE},
+    "noteSpliced": {
+        "id": NOTE_ID,
+        "field": FIELD,
+        "baseVersion": Field(int),
+        "splices": SPLICES,
+    },
 }
 
-TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number"}
+TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
 
 
 def _encodable(text: str) -> bool:
@@ -95,8 +105,27 @@ def _check_field(where: str, value: Any, spec: Field) -> None:
             raise Invalid(where, "must be text without NUL characters or lone surrogates.")
         if spec.new_note_id and COPY_SEPARATOR in value:
             raise Invalid(where, f"must not contain {COPY_SEPARATOR!r} (it marks conflict copies).")
+        if spec.choices and value not in spec.choices:
+            raise Invalid(where, f"must be one of {', '.join(spec.choices)}; got {value!r:.60}.")
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         raise Invalid(where, f"must not be negative; got {value}.")
+    if isinstance(value, list):
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise Invalid(where, f"has {len(value)} items; at most {spec.max_length} are allowed.")
+        if spec is SPLICES:
+            _check_splices(where, value)
+
+
+def _check_splices(where: str, splices: list[Any]) -> None:
+    """Each splice is [at, removeCount, insertText]; whether they fit the note's
+    text is the reducer's to say (it knows the text)."""
+    for i, splice in enumerate(splices):
+        at = f"{where}[{i}]"
+        if not isinstance(splice, list) or len(splice) != 3:
+            raise Invalid(at, f"must be [at, removeCount, insertText]; got {splice!r:.60}.")
+        _check_field(f"{at}[0]", splice[0], Field(int))
+        _check_field(f"{at}[1]", splice[1], Field(int))
+        _check_field(f"{at}[2]", splice[2], TEXT)
 
 
 def check_payload(kind: str, payload: Any, prefix: str = "") -> None:

@@ -33,7 +33,7 @@ from server.store.errors import StoreError
 from server.store.events import now_timestamp
 from server.store.sql import eventlog
 from server.store.sql.collection import SqlView, apply_changeset, check_changeset
-from server.store.sql.database import Database, _is_unavailable
+from server.store.sql.database import Database, is_unavailable
 from server.store.types import Event, RootReducer
 
 Settle = Callable[[list[Event]], None]
@@ -206,5 +206,5 @@ def _unavailable(error: BaseException) -> bool:
     """The database or the connection is gone: no dispatch of the group can commit.
     Anything else a statement raises (too long, wrong type, ...) is one dispatch's fault."""
     if isinstance(error, DBAPIError):
-        return _is_unavailable(error)
+        return is_unavailable(error)
     return isinstance(error, OSError)

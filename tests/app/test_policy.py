@@ -19,12 +19,13 @@ from tests.support.flux_server import (
     receive,
     removed,
     restored,
+    spliced,
     title_edited,
 )
 
 ACTORS = {"editor": "ada", "admin": "root", "viewer": "val"}
 KINDS = ("own", "own-private", "other", "other-private")
-CHANGES = ("noteTitleEdited", "noteContentEdited", "noteRemoved", "noteRestored")
+CHANGES = ("noteTitleEdited", "noteContentEdited", "noteSpliced", "noteRemoved", "noteRestored")
 
 
 def expected(role: str, kind: str, kind_of_event: str) -> int:
@@ -40,6 +41,8 @@ def event_for(kind_of_event: str, note: str, private: bool) -> dict[str, Any]:
         return title_edited(note)
     if kind_of_event == "noteContentEdited":
         return content_edited(note)
+    if kind_of_event == "noteSpliced":
+        return spliced(note, "text", 1, [[0, 0, "Hi "]])
     if kind_of_event == "noteRemoved":
         return removed(note)
     return restored(note, private)

@@ -19,6 +19,12 @@ def note(**payload: Any) -> dict[str, Any]:
     return {"type": "noteAdded", "payload": {k: v for k, v in base.items() if v is not ...}}
 
 
+def spliced(**payload: Any) -> dict[str, Any]:
+    base = {"id": "n1", "field": "text", "baseVersion": 1, "splices": [[0, 0, "a"]]}
+    base.update(payload)
+    return {"type": "noteSpliced", "payload": {k: v for k, v in base.items() if v is not ...}}
+
+
 BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
     # (case, body (bytes are sent as they are), status, the field named in detail)
     ("not json", b"{", 400, None),
@@ -69,6 +75,15 @@ BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
         422,
         "payload.baseVersion",
     ),
+    ("splices not a list", spliced(splices="x"), 422, "payload.splices"),
+    ("splice not a triple", spliced(splices=[[0, 0]]), 422, "payload.splices[0]"),
+    ("splice at a string", spliced(splices=[["0", 0, "a"]]), 422, "payload.splices[0][0]"),
+    ("splice count negative", spliced(splices=[[0, -1, "a"]]), 422, "payload.splices[0][1]"),
+    ("splice text a number", spliced(splices=[[0, 0, 5]]), 422, "payload.splices[0][2]"),
+    ("splice text with a NUL", spliced(splices=[[0, 0, "a\x00"]]), 422, "payload.splices[0][2]"),
+    ("too many splices", spliced(splices=[[0, 0, "a"]] * 501), 422, "payload.splices"),
+    ("splice field unknown", spliced(field="author"), 422, "payload.field"),
+    ("splice without baseVersion", spliced(baseVersion=...), 422, "payload.baseVersion"),
     ("second event bad", [note(), note(id="n2", text=5)], 422, "event[1].payload.text"),
     ("too many events", [note(id=f"n{i}") for i in range(501)], 422, "body"),
     ("nested too deep", b"[" * 100_000 + b"]" * 100_000, 400, None),

@@ -163,6 +163,11 @@ def added(id: str, title: str = "A title", text: str = "Some text", private: boo
     return {"type": "noteAdded", "payload": payload, "id": str(uuid.uuid4())}
 
 
+def spliced(id: str, field: str, base_version: int, splices: list[list[Any]]) -> dict:
+    payload = {"id": id, "field": field, "baseVersion": base_version, "splices": splices}
+    return {"type": "noteSpliced", "payload": payload, "id": str(uuid.uuid4())}
+
+
 def title_edited(id: str, title: str = "New title") -> dict:
     return {"type": "noteTitleEdited", "payload": {"id": id, "title": title}}
 

@@ -67,7 +67,7 @@ class Database:
         except (DBAPIError, PoolTimeout, OSError) as error:
             if isinstance(error, IntegrityError):
                 raise StoreError(f"The database refused the write: {error.orig}") from error
-            if isinstance(error, DBAPIError) and not _is_unavailable(error):
+            if isinstance(error, DBAPIError) and not is_unavailable(error):
                 raise StoreError(f"The database refused the statement: {error.orig}") from error
             raise StoreUnavailable(f"The database at {self.url} is unavailable: {error}") from error
         except SQLAlchemyError as error:
@@ -175,7 +175,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _is_unavailable(error: DBAPIError) -> bool:
+def is_unavailable(error: DBAPIError) -> bool:
     if error.connection_invalidated:
         return True
     name = type(error).__name__
