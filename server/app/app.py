@@ -142,6 +142,13 @@ async def open_store(url: str) -> Store:
     """The notes store with the policy checked in every dispatch, and the users tables."""
     database = await connect(url, notes_metadata)
     try:
+        missing = await database.missing_columns()
+        if missing:
+            raise ConfigurationError(
+                f"The database {database.url} was made by an older version: its tables lack "
+                f"{missing}. Rebuild the read model from the event log with `flux replay "
+                "--database URL` (nothing is lost: the log is the source of truth), then start again."
+            )
         await Users(database).create_tables()
     except BaseException:
         await database.close()

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, Table, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -155,6 +155,26 @@ class Database:
 
     async def last_seq(self) -> int:
         return await self.read(eventlog.last_seq)
+
+    async def missing_columns(self) -> dict[str, list[str]]:
+        """Columns the read model's MetaData declares that its tables lack, by table.
+
+        `connect` creates missing tables, never columns: a table made by an
+        older version of the app is rebuilt with `flux replay` (the log replayed
+        through the current reducers into fresh tables), not migrated.
+        """
+
+        def work(conn: Connection) -> dict[str, list[str]]:
+            inspector = inspect(conn)
+            missing: dict[str, list[str]] = {}
+            for name, table in self.tables.items():
+                have = {column["name"] for column in inspector.get_columns(name)}
+                lacking = [column.name for column in table.columns if column.name not in have]
+                if lacking:
+                    missing[name] = lacking
+            return missing
+
+        return await self.read(work)
 
     async def ping(self) -> bool:
         """True when the database answers."""
