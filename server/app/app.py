@@ -4,8 +4,8 @@
 
 `open_app` opens the database, creates the users tables, finds the session
 secret and calls `create_app(store, settings)`, which wires the routes
-(sign-in, API, websocket, pages, /healthz) and the middleware (access log,
-session cookie).  The store must be built with the policy's reducer
+(sign-in, API, websocket, pages, /healthz), the access log, and the
+server-side sessions (server/app/sessions.py) with the sign-in throttle.  The store must be built with the policy's reducer
 (`server.app.policy.authorizing`), as `open_store` does.
 """
 
@@ -20,7 +20,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -33,7 +32,9 @@ from server.app.notes_store import reducer as notes_reducer
 from server.app.policy import AuthorizingReducer, authorizing
 from server.app.schema import metadata as notes_metadata
 from server.app.services import TEMPLATES_DIR, Services
+from server.app.sessions import Sessions
 from server.app.settings import Settings
+from server.app.throttle import Throttle
 from server.app.users import Users
 from server.app.visibility import Visibility
 from server.store import ConfigurationError, Store, StoreError, connect, create_store
@@ -41,8 +42,6 @@ from server.store.history import keep_snapshots
 from server.store.live import Hub
 
 log = logging.getLogger("flux.access")
-SESSION_COOKIE = "flux_session"
-SESSION_DAYS = 14
 SECRET_SETTING = "session_secret"
 
 
@@ -110,6 +109,8 @@ def create_app(store: Store, settings: Settings) -> Starlette:
         visibility=Visibility(database),
         templates=Jinja2Templates(directory=str(TEMPLATES_DIR)),
         hub=Hub(store, websocket.encode_event),
+        sessions=Sessions(database, settings.secret_key, settings.session_check_seconds),
+        throttle=Throttle(),
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -119,17 +120,7 @@ def create_app(store: Store, settings: Settings) -> Starlette:
         *pages.routes(),
         Route("/api/{rest:path}", api.not_found),
     ]
-    middleware = [
-        Middleware(AccessLog),
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.secret_key,
-            session_cookie=SESSION_COOKIE,
-            max_age=SESSION_DAYS * 24 * 3600,
-            same_site="lax",
-            https_only=settings.https_only,
-        ),
-    ]
+    middleware = [Middleware(AccessLog)]
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers={StoreError: store_failed}
     )
@@ -182,6 +173,7 @@ async def open_app(settings: Settings | None = None, **overrides: Any) -> Starle
 
 async def close_app(app: Starlette) -> None:
     flux: Services = app.state.flux
+    await flux.sessions.close()
     await flux.hub.close()
     await app.state.snapshots.close()
     await flux.database.close()

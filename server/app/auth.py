@@ -1,9 +1,13 @@
 """Sign-in: the session's user, the login/signup/logout pages, and the Origin check.
 
-The session is Starlette's SessionMiddleware cookie (signed with
-itsdangerous, HttpOnly, SameSite=Lax) holding only the user name; the role
-is read from the database on each request, so a changed role or a deleted
-user takes effect at once.
+The session lives on the server (server/app/sessions.py): the cookie
+`flux_session` (HttpOnly, SameSite=Lax, `Secure` over https) holds a signed
+random token, and each request reads its session joined with its user, so a
+logout, a changed password, a removed user or a changed role takes effect
+at once.  Failed sign-ins are throttled per account and per client address
+(server/app/throttle.py); an unknown name and a wrong password get the same
+answer at the same cost.  Names are case-insensitive (`ADA` signs in as
+`ada`, the name as stored).
 """
 
 from __future__ import annotations
@@ -15,20 +19,29 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from server.app.services import services
-from server.app.users import EDITOR, NAME_PATTERN, User, UserError
+from server.app.sessions import COOKIE, LIFETIME_SECONDS, Session
+from server.app.throttle import retry_after
+from server.app.users import EDITOR, NAME_PATTERN, User, UserError, name_key
 
-SESSION_KEY = "user"
+SCOPE_KEY = "flux_session"
+
+
+async def current_session(connection: HTTPConnection) -> Session | None:
+    """The live session of this request or websocket, or None (read once per request)."""
+    if SCOPE_KEY in connection.scope:
+        cached: Session | None = connection.scope[SCOPE_KEY]
+        return cached
+    sessions = services(connection).sessions
+    token = sessions.token_of(connection.cookies.get(COOKIE))
+    session = await sessions.find(token) if token is not None else None
+    connection.scope[SCOPE_KEY] = session
+    return session
 
 
 async def current_user(connection: HTTPConnection) -> User | None:
     """The signed-in user of this request or websocket, or None."""
-    if "flux_user" in connection.scope:
-        cached: User | None = connection.scope["flux_user"]
-        return cached
-    name = connection.session.get(SESSION_KEY)
-    user = await services(connection).users.get(name) if isinstance(name, str) else None
-    connection.scope["flux_user"] = user
-    return user
+    session = await current_session(connection)
+    return session.user if session is not None else None
 
 
 def own_origin(connection: HTTPConnection) -> str:
@@ -48,20 +61,50 @@ def origin_allowed(connection: HTTPConnection, required: bool = True) -> bool:
     return origin == own_origin(connection) or origin in allowed
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def _page(
+    request: Request,
+    name: str,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     context.setdefault("error", None)
     context.setdefault("username", "")
     context["signup_enabled"] = services(request).settings.signup
     response: HTMLResponse = services(request).templates.TemplateResponse(
-        request, name, context, status_code=status
+        request, name, context, status_code=status, headers=headers
     )
     return response
 
 
-def _sign_in(request: Request, user: User) -> Response:
-    request.session.clear()
-    request.session[SESSION_KEY] = user.name
-    return RedirectResponse("/", status_code=303)
+def _secure(request: Request) -> bool:
+    """Whether the cookie gets `Secure`: over https (as a trusted proxy says) or by setting."""
+    return services(request).settings.https_only or request.url.scheme == "https"
+
+
+async def _sign_in(request: Request, user: User) -> Response:
+    """A new session for `user` (this browser's old one, if any, ends)."""
+    sessions = services(request).sessions
+    old = await current_session(request)
+    if old is not None:
+        await sessions.end(old.id)
+    token = await sessions.start(user)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        sessions.cookie_value(token),
+        max_age=LIFETIME_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+    )
+    return response
+
+
+def _address(request: Request) -> str:
+    """The client's address (a trusted proxy's X-Forwarded-For, see `flux serve`)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 async def _form(request: Request) -> tuple[str, str]:
@@ -85,13 +128,28 @@ async def login(request: Request) -> Response:
         return _page(
             request, "login.html", 400, error="Enter your username and password.", username=username
         )
+    flux = services(request)
+    account, address = name_key(username[:50]), _address(request)
+    wait = flux.throttle.wait(account, address)
+    if wait > 0:
+        seconds = retry_after(wait)
+        return _page(
+            request,
+            "login.html",
+            429,
+            headers={"Retry-After": str(seconds)},
+            error=f"Too many failed sign-ins. Wait {seconds} seconds, then try again.",
+            username=username,
+        )
     known_shape = NAME_PATTERN.match(username) is not None
-    user = await services(request).users.authenticate(username, password) if known_shape else None
+    user = await flux.users.authenticate(username, password) if known_shape else None
     if user is None:
+        flux.throttle.failed(account, address)
         return _page(
             request, "login.html", 401, error="Wrong username or password.", username=username
         )
-    return _sign_in(request, user)
+    flux.throttle.succeeded(account, address)
+    return await _sign_in(request, user)
 
 
 def _signup_off() -> Response:
@@ -116,14 +174,18 @@ async def signup(request: Request) -> Response:
         user = await services(request).users.add(username, password, EDITOR)
     except UserError as error:
         return _page(request, "signup.html", 400, error=str(error), username=username)
-    return _sign_in(request, user)
+    return await _sign_in(request, user)
 
 
 async def logout(request: Request) -> Response:
     if not origin_allowed(request):
         return PlainTextResponse("Sign out from this site's own page.", status_code=403)
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    session = await current_session(request)
+    if session is not None:
+        await services(request).sessions.end(session.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    return response
 
 
 def routes() -> list[BaseRoute]:

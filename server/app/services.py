@@ -13,7 +13,9 @@ from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
 from server.app.assets import TEMPLATES
+from server.app.sessions import Sessions
 from server.app.settings import Settings
+from server.app.throttle import Throttle
 from server.app.users import Users
 from server.app.visibility import Visibility
 from server.store import Database, Store
@@ -32,6 +34,8 @@ class Services:
     visibility: Visibility
     templates: Jinja2Templates
     hub: Hub
+    sessions: Sessions
+    throttle: Throttle
 
     @property
     def database(self) -> Database:

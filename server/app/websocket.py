@@ -25,7 +25,7 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.app.auth import current_user, origin_allowed
+from server.app.auth import current_session, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import describe
 from server.app.services import Services, services
@@ -36,6 +36,7 @@ from server.store.live import Client
 log = logging.getLogger("flux.ws")
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+SIGNED_OUT = "Signed out: sign in again at /login."
 BACKLOG_PAGE = 500
 CLOSE_SECONDS = 5.0
 
@@ -173,9 +174,10 @@ async def _refuse(websocket: WebSocket, reason: str) -> None:
 async def websocket_endpoint(websocket: WebSocket) -> None:
     if not origin_allowed(websocket):
         return await _refuse(websocket, "The Origin header must name this server.")
-    user = await current_user(websocket)
-    if user is None:
+    session = await current_session(websocket)
+    if session is None:
         return await _refuse(websocket, "Not signed in: sign in at /login first.")
+    user = session.user
     after = _after(websocket)
     if after is None:
         return await _refuse(websocket, "after must be a whole number >= 0.")
@@ -184,13 +186,16 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     started = time.monotonic()
     connection = Connection(websocket, flux, user, after)
     client = flux.hub.join(flux.settings.ws_queue_size)
+    signed_out = flux.sessions.watch(session.id)  # set when the session ends (sessions.py)
     code, reason = 1000, "done"
     try:
         await flux.hub.start()
         last = await flux.database.last_seq()
         await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
         overflow = asyncio.create_task(client.overflow.wait())
+        ended = asyncio.create_task(signed_out.wait())
         tasks = {
+            ended,
             asyncio.create_task(connection.stream(client)),
             asyncio.create_task(connection.receive()),
             overflow,
@@ -203,7 +208,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 await task
         errors = [t.exception() for t in done if t is not overflow]
         error = next((e for e in errors if e is not None), None)
-        if overflow in done or isinstance(error, Overflow):
+        if ended in done:
+            code, reason = POLICY_VIOLATION, SIGNED_OUT
+        elif overflow in done or isinstance(error, Overflow):
             code, reason = TRY_AGAIN_LATER, "Too far behind; reconnect with after=<last seq>."
         elif isinstance(error, WebSocketDisconnect):
             code, reason = error.code, "client left"
@@ -214,6 +221,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         code, reason = error.code, "client left"
     finally:
         flux.hub.leave(client)
+        flux.sessions.unwatch(session.id, signed_out)
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 # A client that reads nothing cannot take the close frame either.
