@@ -11,6 +11,12 @@ from `sent`.  With no live event for `ws_poll_seconds` it reads the log too.
 
 A client whose queue is full (server/store/live/fanout.py) is closed with 1013
 and resumes with `after=` its last seq.  The messages are in docs/protocol.md.
+
+Presence (server/app/presence.py) rides the same socket: `presence` messages
+in are validated here and handed to the instance's `Presence`; each
+connection runs a publisher (throttled) and a deliverer (its presence
+outbox, sent through the same `send_text` as events, one message at a time,
+so events never wait behind more than one presence message).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server.app.auth import current_session, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import describe
+from server.app.presence import Presence, PresenceInvalid, Seat, read_presence
 from server.app.services import Services, services
 from server.app.users import User
 from server.store import Event, new_event_id
@@ -55,6 +62,8 @@ class Connection:
         self.sent = after
         self.count = 0
         self.send_lock = asyncio.Lock()
+        self.presence: Presence | None = None
+        self.seat: Seat | None = None
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(json.dumps(message))
@@ -111,16 +120,31 @@ class Connection:
             except (ValueError, RecursionError):
                 await self.send({"type": "error", "error": "A message must be a JSON object."})
                 continue
-            if not isinstance(message, dict) or message.get("type") != "dispatch":
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "presence":
+                await self.take_presence(message)
+                continue
+            if kind != "dispatch":
                 await self.send(
                     {
                         "type": "error",
-                        "error": 'Expected {"type": "dispatch", "event": {...}}; '
-                        f"got {text[:80]!r}.",
+                        "error": 'Expected {"type": "dispatch", "event": {...}} or '
+                        f'{{"type": "presence", ...}}; got {text[:80]!r}.',
                     }
                 )
                 continue
             await self.dispatch(message.get("event"))
+
+    async def take_presence(self, message: dict[str, Any]) -> None:
+        try:
+            state = read_presence(message)
+        except PresenceInvalid as invalid:
+            await self.send(
+                {"type": "error", "error": str(invalid), "detail": {"field": invalid.field}}
+            )
+            return
+        if self.presence is not None and self.seat is not None:
+            self.presence.offer(self.seat, state)
 
     async def dispatch(self, raw: Any) -> None:
         event_id = raw.get("id") if isinstance(raw, dict) else None
@@ -156,6 +180,17 @@ class Connection:
         await self.send({"type": "confirmed", "id": event_id, "event": event})
 
 
+def presence_of(websocket: WebSocket, flux: Services) -> Presence:
+    """The app's presence (one per app, made by its first websocket, following its hub)."""
+    state = websocket.app.state
+    found: Presence | None = getattr(state, "presence", None)
+    if found is None:
+        found = Presence(flux.database, flux.settings.presence_expiry_seconds)
+        flux.hub.follower.subscribe(found.on_events)
+        state.presence = found
+    return found
+
+
 def _after(websocket: WebSocket) -> int | None:
     text = websocket.query_params.get("after", "0")
     try:
@@ -187,17 +222,23 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     connection = Connection(websocket, flux, user, after)
     client = flux.hub.join(flux.settings.ws_queue_size)
     signed_out = flux.sessions.watch(session.id)  # set when the session ends (sessions.py)
+    presence = presence_of(websocket, flux)
+    seat: Seat | None = None
     code, reason = 1000, "done"
     try:
         await flux.hub.start()
         last = await flux.database.last_seq()
         await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
+        seat = presence.join(user)
+        connection.presence, connection.seat = presence, seat
         overflow = asyncio.create_task(client.overflow.wait())
         ended = asyncio.create_task(signed_out.wait())
         tasks = {
             ended,
             asyncio.create_task(connection.stream(client)),
             asyncio.create_task(connection.receive()),
+            asyncio.create_task(presence.publisher(seat)),
+            asyncio.create_task(presence.deliver(seat, connection.send_text)),
             overflow,
         }
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -222,6 +263,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         flux.hub.leave(client)
         flux.sessions.unwatch(session.id, signed_out)
+        if seat is not None:
+            presence.leave(seat)
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 # A client that reads nothing cannot take the close frame either.
