@@ -17,6 +17,10 @@ class Settings:
     FLUX_SECRET_KEY, else from the database" (see `server.app.open_app`).
     `allowed_origins` are extra origins (besides the server's own) that may
     POST and open the websocket, e.g. a reverse proxy's public address.
+    `https_only` marks the session cookie `Secure` on every response (it is
+    anyway on requests that arrived over https, as a trusted proxy says).
+    `session_check_seconds`: how often each instance checks that the
+    sessions of its open websockets still exist (server/app/sessions.py).
     """
 
     database_url: str = field(default_factory=database_url)
@@ -24,6 +28,7 @@ class Settings:
     secret_key: str | None = None
     allowed_origins: tuple[str, ...] = ()
     https_only: bool = False
+    session_check_seconds: float = 5.0
     max_body_bytes: int = MAX_BODY_BYTES
     max_events_per_dispatch: int = 500
     events_page_default: int = 100
