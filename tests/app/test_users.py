@@ -1,13 +1,16 @@
-"""Users: password hashing, the users CLI, sign-in, sign-up, sign-out and the session cookie."""
+"""Users: password hashing, the users CLI, sign-in, sign-up, sign-out, the session
+cookie, and names that differ only in case (one account)."""
 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import delete, select
 
-from server.app.users import UserError, Users, hash_password, verify_password
+from server.app.users import UserError, Users, hash_password, names_table, verify_password
 from server.cli import main
 from tests.support.flux_server import PASSWORD, Server, added, running_server
 
@@ -61,6 +64,32 @@ async def test_a_user_name_is_taken_once(sqlite_server: Server) -> None:
     await users.add("ada", PASSWORD, "editor")
     with pytest.raises(UserError, match="taken"):
         await users.add("ada", PASSWORD, "viewer")
+
+
+async def test_a_name_in_another_case_is_the_same_name(sqlite_server: Server) -> None:
+    users = Users(sqlite_server.flux.database)
+    await users.add("ada", PASSWORD, "editor")
+    with pytest.raises(UserError, match="'ADA' is taken"):
+        await users.add("ADA", PASSWORD, "editor")
+    assert await users.find("aDa") == await users.get("ada")
+
+
+async def test_users_from_before_the_names_table_get_their_row(sqlite_server: Server) -> None:
+    database = sqlite_server.flux.database
+    await Users(database).add("Ada", PASSWORD, "editor")
+
+    async def names() -> list[tuple[str, str]]:
+        return await database.read(
+            lambda conn: [(r.key, r.name) for r in conn.execute(select(names_table))]
+        )
+
+    async with database.engine.begin() as conn:
+        await conn.execute(delete(names_table))
+    assert await names() == []
+    await Users(database).create_tables()
+    assert await names() == [("ada", "Ada")]
+    with pytest.raises(UserError, match="taken"):
+        await Users(database).add("ADA", PASSWORD, "editor")
 
 
 # -- the CLI ---------------------------------------------------------------------
@@ -151,6 +180,26 @@ async def test_signup_of_a_taken_name_says_so(sqlite_server: Server) -> None:
     response = await sqlite_server.anonymous().http.post("/signup", data=form)
     assert response.status_code == 400
     assert "taken" in response.text
+
+
+async def test_signup_of_a_name_taken_in_another_case_is_refused(server: Server) -> None:
+    await server.add_user("ada")
+    form = {"username": "ADA", "password": PASSWORD}
+    response = await server.anonymous().http.post("/signup", data=form)
+    assert response.status_code == 400
+    assert "The user name &#39;ADA&#39; is taken" in response.text
+    assert [user.name for user in await server.flux.users.list()] == ["ada"]
+
+
+async def test_sign_in_ignores_case_and_acts_as_the_stored_name(server: Server) -> None:
+    await server.add_user("ada")
+    client = server.anonymous()
+    assert (await client.login("ADA")).status_code == 303
+    [stored] = await client.ok(added("n1"))
+    assert stored["meta"]["user"] == "ada"
+    async with client.websocket() as ws:
+        hello = json.loads(await ws.recv())
+    assert hello["user"] == {"name": "ada", "role": "editor"}
 
 
 async def test_signup_can_be_turned_off(sqlite_url: str) -> None:
