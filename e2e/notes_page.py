@@ -39,10 +39,11 @@ def create_note(page: Page, title: str, text: str = "", private: bool = False) -
 
 
 def edit(item: Locator, field: str, value: str) -> None:
-    """Replace the field's text and leave it (the save happens on leaving)."""
+    """Replace the field's text and leave it.  (The note's name follows its title as it is
+    typed, so the Tab goes through the keyboard, not through `item`.)"""
     control = item.get_by_label(field)
     control.fill(value)
-    control.press("Tab")
+    control.page.keyboard.press("Tab")
 
 
 def wait_synced(page: Page) -> None:

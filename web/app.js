@@ -1,15 +1,21 @@
 /**
- * The composition root: wires the Redux store, the view, the drafts and the
- * websocket.  Nothing else reaches for globals.
+ * The composition root: wires the Redux store, the view, the co-editing
+ * sessions, presence and the websocket.  Nothing else reaches for globals.
  */
 
 import { combine_reducers, notes_reducer, state_reducer } from './build/shared_reducers.js';
-import { baseVersionFor, createDrafts } from './drafts.js';
-import { toWire, unsyncedCount } from './pending.js';
+import { find, toWire, unsyncedCount } from './pending.js';
+import { createPresenceSender } from './presence.js';
+import { keyOf, unsentCount } from './sessions.js';
 import { connectSocket } from './socket.js';
 import { createAppStore } from './store.js';
+import { createThrottle } from './throttle.js';
 import { wireTimeMachine } from './timecontrol.js';
 import { View } from './view.js';
+
+/** Typing goes out as noteSpliced at most this often (one event in flight per field). */
+const SEND_EVERY_MS = 200;
+const PRESENCE_EXPIRY_CHECK_MS = 1000;
 
 const rootReducer = combine_reducers({ notes: notes_reducer });
 const applyEvent = state_reducer(rootReducer);
@@ -19,6 +25,7 @@ const devtools = window.__REDUX_DEVTOOLS_EXTENSION__ ? window.__REDUX_DEVTOOLS_E
 const store = createAppStore(view.readInitialState(), applyEvent, devtools);
 
 let socket = null;
+let ownClient = null; // this connection's id, if the server names it
 
 /** A uuid v4.  crypto.randomUUID exists only in secure contexts (https, localhost). */
 function newId() {
@@ -45,18 +52,44 @@ function dispatchLocal(type, payload) {
   return event;
 }
 
-const drafts = createDrafts({
-  save(draft) {
-    const note = store.getState().shown.notes[draft.noteId];
-    if (note && note[draft.field] === draft.value) {
-      store.dispatch({ type: 'drafts/saved' }); // nothing changed; re-render without the draft
-      return;
-    }
-    const type = draft.field === 'title' ? 'noteTitleEdited' : 'noteContentEdited';
-    const baseVersion = baseVersionFor(draft, note);
-    dispatchLocal(type, { id: draft.noteId, [draft.field]: draft.value, baseVersion });
-  },
-});
+/** Send what was typed in each field, where nothing of that field is in flight. */
+function sendTyping() {
+  const state = store.getState();
+  for (const [key, entry] of Object.entries(state.coedit)) {
+    const session = entry.session;
+    if (session.inflight !== null || session.buffer.length === 0) continue;
+    const id = newId();
+    const event = { id, meta: { user: state.user.name }, timestamp: new Date().toISOString() };
+    store.dispatch({ type: 'coedit/send', key, event });
+    const sent = find(store.getState().pending, id);
+    if (sent && socket) socket.send({ type: 'dispatch', event: toWire(sent.event) });
+  }
+}
+const typing = createThrottle(sendTyping, SEND_EVERY_MS);
+
+/** Whether a field has typing to send now (nothing of it in flight). */
+const hasTypingToSend = (state) =>
+  Object.values(state.coedit).some((e) => e.session.inflight === null && e.session.buffer.length > 0);
+
+const presence = createPresenceSender({ send: (message) => Boolean(socket) && socket.send(message) });
+
+/** Where this page's caret is, for the others: nothing of a private note is ever sent. */
+let caretAt = null;
+function reportPresence() {
+  const state = store.getState();
+  const note = caretAt && state.shown.notes[caretAt.noteId];
+  if (!note || note.private || state.timeMachine.past) {
+    presence.update({ note: null });
+    return;
+  }
+  const entry = state.coedit[keyOf(caretAt.noteId, caretAt.field)];
+  presence.update({
+    note: caretAt.noteId,
+    field: caretAt.field,
+    selection: [caretAt.selection.anchor, caretAt.selection.head],
+    version: entry ? entry.session.version : note.version,
+  });
+}
 
 const RETRY_UNAVAILABLE_MS = 2000;
 
@@ -68,9 +101,18 @@ function resend(id) {
 function onMessage(message) {
   switch (message.type) {
     case 'hello':
-      // (Re)connected: the server streams what we missed; re-send what it has not confirmed.
+      // (Re)connected: the server streams what we missed; re-send what it has not confirmed
+      // (typing in flight keeps its id: the server applies an id once), then where we are.
       for (const entry of store.getState().pending) {
         if (entry.confirmedSeq === null) socket.send({ type: 'dispatch', event: toWire(entry.event) });
+      }
+      ownClient = typeof message.client === 'string' ? message.client : null;
+      presence.resend();
+      typing.poke();
+      break;
+    case 'presence':
+      if (message.client !== ownClient) {
+        store.dispatch({ type: 'presence/received', message, now: Date.now() });
       }
       break;
     case 'event':
@@ -104,11 +146,28 @@ view.bindNewNote((isPrivate) => {
   dispatchLocal('noteAdded', { id, title: '', text: '', private: isPrivate });
   view.focusField(id, 'title');
 });
-view.bindEdit((noteId, field, value) => {
-  const note = store.getState().shown.notes[noteId];
-  drafts.input(noteId, field, value, note ? note.version : 0, note ? note[field] : '');
+view.bindType((noteId, field, splices) => {
+  store.dispatch({ type: 'coedit/typed', noteId, field, splices });
+  typing.poke();
 });
-view.bindLeaveField((noteId, field) => drafts.flush(noteId, field));
+view.bindCaret((where) => {
+  caretAt = where;
+  if (where) store.dispatch({ type: 'coedit/opened', noteId: where.noteId, field: where.field });
+  reportPresence();
+});
+view.bindLeaveField(() => typing.now());
+view.bindKeepLost((lost, how) => {
+  const payload = { title: lost.title, text: lost.text, private: lost.private };
+  if (how === 'restore') dispatchLocal('noteRestored', { id: lost.noteId, ...payload });
+  else {
+    const id = newId();
+    dispatchLocal('noteAdded', { id, ...payload });
+    view.focusField(id, 'text');
+  }
+  store.dispatch({ type: 'lost/dismissed', noteId: lost.noteId });
+  if (how === 'restore') view.focusField(lost.noteId, 'text');
+});
+view.bindDismissLost((noteId) => store.dispatch({ type: 'lost/dismissed', noteId }));
 view.bindAskDelete((noteId) => {
   store.dispatch({ type: 'delete/asked', noteId });
   view.focusCancelDelete(noteId);
@@ -119,13 +178,26 @@ view.bindConfirmDelete((noteId) => {
   dispatchLocal('noteRemoved', { id: noteId });
 });
 view.bindDismiss((id) => store.dispatch({ type: 'rejection/dismissed', id }));
-view.bindLeavePage(() => drafts.size > 0 || unsyncedCount(store.getState().pending) > 0);
+view.bindLeavePage(() => {
+  const state = store.getState();
+  return unsentCount(state.coedit) > 0 || unsyncedCount(state.pending) > 0;
+});
 view.bindOnline(() => socket && socket.retryNow());
 wireTimeMachine({ store, view, dispatchLocal });
 
-const draftOf = (noteId, field) => drafts.valueOf(noteId, field);
-store.subscribe(() => view.render(store.getState(), draftOf));
-view.render(store.getState(), draftOf);
+store.subscribe(() => {
+  const state = store.getState();
+  view.render(state);
+  // A confirmation frees a field whose typing waited for it.
+  if (hasTypingToSend(state)) typing.poke();
+});
+view.render(store.getState());
+
+setInterval(() => {
+  if (Object.keys(store.getState().presence).length) {
+    store.dispatch({ type: 'presence/expired', now: Date.now() });
+  }
+}, PRESENCE_EXPIRY_CHECK_MS);
 
 socket = connectSocket({
   url: () => view.socketUrl(store.getState().seq),

@@ -11,6 +11,7 @@ const VERBS = {
   noteContentEdited: 'edited the text of',
   noteRemoved: 'deleted',
   noteRestored: 'restored',
+  noteSpliced: 'typed in',
 };
 
 const CHANGES = {
@@ -19,7 +20,11 @@ const CHANGES = {
   noteContentEdited: 'text change',
   noteRemoved: 'deletion',
   noteRestored: 'restore',
+  noteSpliced: 'typing',
 };
+
+/** Typing by one person in one note within this long is one line of the panel. */
+export const BURST_MS = 60_000;
 
 function noteIdOf(event) {
   const payload = event.payload;
@@ -45,6 +50,9 @@ export function describeEvent(event, before, after) {
   let verb = VERBS[event.type] || event.type;
   let title = titleOf(event, before);
   let detail = '';
+  if (event.type === 'noteSpliced' && after && after.notes && after.notes[noteId]) {
+    title = after.notes[noteId].title; // typing in the title: the title it made
+  }
   if (event.type === 'noteTitleEdited' && event.payload && typeof event.payload.title === 'string') {
     const old = before && before.notes && before.notes[noteId] ? before.notes[noteId].title : '';
     if (old) {
@@ -69,15 +77,42 @@ export function describeEvent(event, before, after) {
   };
 }
 
+/**
+ * `lines` (newest first) with `line` on top, at most `limit` of them.  Typing
+ * (noteSpliced, saved every ~200 ms) is one line per burst per person and
+ * note: the line of their last burst moves up and takes the new time, unless
+ * something else happened to the note since or it is older than BURST_MS.
+ */
+export function addLine(lines, line, limit) {
+  if (line.verb === VERBS.noteSpliced) {
+    const at = Date.parse(line.timestamp);
+    for (let i = 0; i < lines.length; i++) {
+      const other = lines[i];
+      if (other.noteId !== line.noteId) continue;
+      if (other.verb !== VERBS.noteSpliced) break;
+      if (other.user !== line.user) continue;
+      if (!(at - Date.parse(other.timestamp) <= BURST_MS)) break;
+      const merged = { ...other, seq: line.seq, title: line.title, timestamp: line.timestamp };
+      return [merged, ...lines.slice(0, i), ...lines.slice(i + 1)].slice(0, limit);
+    }
+  }
+  return [line, ...lines].slice(0, limit);
+}
+
 /** "Your title change “Foo”" — what a rejection undid. */
 export function describeChange(event, shown) {
   const change = CHANGES[event.type] || event.type;
+  const typedText = event.type === 'noteSpliced' && event.payload && Array.isArray(event.payload.splices)
+    ? event.payload.splices.map((splice) => (Array.isArray(splice) ? String(splice[2]) : '')).join('')
+    : null;
   const value =
-    event.payload && typeof event.payload.title === 'string'
-      ? event.payload.title
-      : event.payload && typeof event.payload.text === 'string'
-        ? event.payload.text
-        : titleOf(event, shown);
+    typedText !== null
+      ? typedText
+      : event.payload && typeof event.payload.title === 'string'
+        ? event.payload.title
+        : event.payload && typeof event.payload.text === 'string'
+          ? event.payload.text
+          : titleOf(event, shown);
   const short = value.length > 200 ? value.slice(0, 197) + '…' : value;
   return 'Your ' + change + (short ? ' “' + short + '”' : '');
 }

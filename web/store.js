@@ -20,11 +20,16 @@
  *   confirmingDelete: string | null,
  *   timeMachine: import('./timemachine.js').TimeMachine,
  *   deleted: import('./timemachine.js').Deleted,
+ *   coedit: Object<string, import('./sessions.js').CoeditEntry>,
+ *   presence: Object<string, object>,
+ *   lost: Lost[],
  * }} AppState
+ * @typedef {{noteId: string, title: string, text: string, private: boolean, author: string,
+ *   deletedBy: string, at: string}} Lost  a note deleted while this person was typing in it
  */
 
 import { createStore } from 'redux';
-import { describeChange, describeEvent } from './describe.js';
+import { addLine, describeChange, describeEvent } from './describe.js';
 import { sortedNotes } from './notes.js';
 import {
   enqueue,
@@ -34,6 +39,20 @@ import {
   replay,
   without,
 } from './pending.js';
+import { expired, mapped, received } from './presence.js';
+import {
+  FIELDS,
+  afterEvent,
+  afterRejection,
+  keyOf,
+  opened,
+  outgoing,
+  remoteSplices,
+  typed,
+  withSessions,
+  withoutNote,
+  workOn,
+} from './sessions.js';
 import {
   createReplayer,
   initialDeleted,
@@ -61,6 +80,9 @@ export function initialAppState(initial) {
     confirmingDelete: null,
     timeMachine: initialTimeMachine(),
     deleted: initialDeleted(),
+    coedit: {},
+    presence: {},
+    lost: [],
   };
 }
 
@@ -72,14 +94,14 @@ export function initialAppState(initial) {
  */
 function describeBacklog(events, current) {
   const titles = {};
-  const lines = [];
+  let lines = [];
   for (const event of events) {
     const id = event.payload && typeof event.payload.id === 'string' ? event.payload.id : '';
     const note = current.notes[id];
     const title = id in titles ? titles[id] : note ? note.title : '';
     const isNew = event.type === 'noteAdded' || event.type === 'noteRestored';
     const before = { notes: isNew ? {} : { [id]: { title } } };
-    lines.unshift(describeEvent(event, before, current));
+    lines = addLine(lines, describeEvent(event, before, current), Infinity);
     if (event.payload && typeof event.payload.title === 'string') titles[id] = event.payload.title;
   }
   return lines;
@@ -90,43 +112,45 @@ export function createAppReducer(applyEvent) {
   const stateAfter = createReplayer(applyEvent); // the time machine's past states
   const rebased = (state) => ({
     ...state,
-    shown: replay(applyEvent, state.confirmed, state.pending).state,
+    shown: withSessions(replay(applyEvent, state.confirmed, state.pending).state, state.coedit),
   });
 
   return function app(state, action) {
     switch (action.type) {
       case 'local/edited': {
         // Refuse at once what cannot apply to the shown state (e.g. the note was deleted).
-        try {
-          const shown = applyEvent(state.shown, action.event);
-          return { ...state, pending: enqueue(state.pending, action.event), shown };
-        } catch (error) {
-          return addRejection(state, action.event, reasonOf(error));
-        }
-      }
-      case 'server/event': {
         const event = action.event;
-        if (typeof event.seq !== 'number' || event.seq <= state.seq) return state;
-        let confirmed = state.confirmed;
         try {
-          confirmed = applyEvent(state.confirmed, event);
+          const shown = applyEvent(state.shown, event);
+          const next = { ...state, pending: enqueue(state.pending, event), shown };
+          if (event.type !== 'noteRemoved') return next;
+          // Our own delete: the typing in it goes with it (what was sent is ahead in the queue).
+          return { ...next, coedit: withoutNote(state.coedit, event.payload.id) };
         } catch (error) {
-          // The server applied it, so this only happens if our copy diverged.
-          console.error('A confirmed event did not apply locally; reload to resync.', event, error);
+          return addRejection(state, event, reasonOf(error));
         }
-        const recent = [describeEvent(event, state.confirmed, confirmed), ...state.recent].slice(
-          0,
-          RECENT_LIMIT,
-        );
-        return rebased({
-          ...state,
-          seq: event.seq,
-          confirmed,
-          recent,
-          pending: without(state.pending, event.id),
-          timeMachine: withStreamedEvent(state.timeMachine, event),
-        });
       }
+      case 'coedit/opened': {
+        const coedit = opened(state, action.noteId, action.field);
+        return coedit === state.coedit ? state : { ...state, coedit };
+      }
+      case 'coedit/typed': {
+        const coedit = typed(state, action.noteId, action.field, action.splices);
+        if (!coedit) return state;
+        return {
+          ...state,
+          coedit,
+          shown: withSessions(state.shown, coedit),
+          presence: mapped(state.presence, action.noteId, action.field, action.splices, null),
+        };
+      }
+      case 'coedit/send': {
+        const { coedit, event } = outgoing(state.coedit, action.key, action.event);
+        if (!event) return state;
+        return rebased({ ...state, coedit, pending: enqueue(state.pending, event) });
+      }
+      case 'server/event':
+        return serverEvent(state, action.event);
       case 'server/confirmed': {
         if (!find(state.pending, action.id)) return state;
         if (typeof action.seq === 'number' && action.seq <= state.seq) {
@@ -139,16 +163,27 @@ export function createAppReducer(applyEvent) {
       case 'server/rejected': {
         const entry = find(state.pending, action.id);
         if (!entry) return state;
-        const next = rebased({ ...state, pending: without(state.pending, action.id) });
+        const coedit = afterRejection(state.coedit, action.id);
+        const next = rebased({ ...state, coedit, pending: without(state.pending, action.id) });
         return addRejection(next, entry.event, action.error);
       }
       case 'connection/changed': {
         if (state.connection === action.status) return state;
         const refused = action.status === 'Live' ? '' : state.refused;
-        return { ...state, connection: action.status, refused };
+        // The server sends everyone's presence again after its hello.
+        const presence = action.status === 'Live' ? state.presence : {};
+        return { ...state, connection: action.status, refused, presence };
       }
       case 'connection/refused':
         return { ...state, refused: action.reason };
+      case 'presence/received':
+        return { ...state, presence: received(state.presence, action.message, action.now, state.shown.notes) };
+      case 'presence/expired': {
+        const presence = expired(state.presence, action.now, state.shown.notes);
+        return presence === state.presence ? state : { ...state, presence };
+      }
+      case 'lost/dismissed':
+        return { ...state, lost: state.lost.filter((lost) => lost.noteId !== action.noteId) };
       case 'rejection/dismissed':
         return { ...state, rejections: state.rejections.filter((r) => r.id !== action.id) };
       case 'delete/asked':
@@ -159,6 +194,70 @@ export function createAppReducer(applyEvent) {
         return timeMachineActions(state, action, stateAfter);
     }
   };
+
+  /** A confirmed event from the stream, in seq order: the confirmed state, the
+   * sessions of its note, the carets on it, the events panel, then the rebase. */
+  function serverEvent(state, event) {
+    if (typeof event.seq !== 'number' || event.seq <= state.seq) return state;
+    let confirmed = state.confirmed;
+    try {
+      confirmed = applyEvent(state.confirmed, event);
+    } catch (error) {
+      // The server applied it, so this only happens if our copy diverged.
+      console.error('A confirmed event did not apply locally; reload to resync.', event, error);
+    }
+    const noteId = event.payload && typeof event.payload.id === 'string' ? event.payload.id : '';
+    const gone = Boolean(state.confirmed.notes[noteId]) && !confirmed.notes[noteId];
+    let pending = without(state.pending, event.id);
+    let lost = state.lost;
+    if (gone) {
+      // Deleted under someone's typing: keep their text and offer to restore or keep it.
+      const shown = state.shown.notes[noteId];
+      if (shown && workOn(state.coedit, noteId).length > 0) {
+        lost = [
+          ...lost.filter((l) => l.noteId !== noteId),
+          {
+            noteId,
+            title: shown.title,
+            text: shown.text,
+            private: Boolean(shown.private),
+            author: shown.author || '',
+            deletedBy: (event.meta && event.meta.user) || 'someone',
+            at: event.timestamp || '',
+          },
+        ];
+      }
+      // Our splices still queued for it cannot apply any more (the server refuses them too).
+      pending = pending.filter((e) => !(e.event.type === 'noteSpliced' && e.event.payload.id === noteId));
+    }
+    const coedit = afterEvent(state.coedit, event, state.confirmed, confirmed);
+    let presence = state.presence;
+    const row = confirmed.notes[noteId];
+    const previous = state.confirmed.notes[noteId];
+    if (row && previous && row.version === previous.version + 1) {
+      // Move the others' carets with the text: through the shown change of a session,
+      // else (a field this page never opened shows the server's text) the change itself.
+      const author = (event.meta && event.meta.user) || null;
+      for (const field of FIELDS) {
+        const key = keyOf(noteId, field);
+        const [old, entry] = [state.coedit[key], coedit[key]];
+        const splices = entry ? (old && entry.rev !== old.rev ? entry.shown : []) : remoteSplices(row, field);
+        presence = mapped(presence, noteId, field, splices, author);
+      }
+    }
+    const recent = addLine(state.recent, describeEvent(event, state.confirmed, confirmed), RECENT_LIMIT);
+    return rebased({
+      ...state,
+      seq: event.seq,
+      confirmed,
+      recent,
+      pending,
+      coedit,
+      presence,
+      lost,
+      timeMachine: withStreamedEvent(state.timeMachine, event),
+    });
+  }
 }
 
 function addRejection(state, event, reason) {

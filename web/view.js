@@ -8,8 +8,12 @@
 
 import { html, nothing, render } from 'lit-html';
 import { repeat } from 'lit-html/directives/repeat.js';
+import { styleMap } from 'lit-html/directives/style-map.js';
+import { Fields, colourOf } from './fields.js';
 import { unsyncedCount } from './pending.js';
-import { isConflictCopy, mayRemove, mayRestore, sortedNotes } from './notes.js';
+import { isConflictCopy, mayRemove, mayRestore, mayWrite, sortedNotes } from './notes.js';
+import { caretsOn, othersOn } from './presence.js';
+import { keyOf, unsentCount, unsentNotes } from './sessions.js';
 import { visibleNotes } from './store.js';
 
 const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
@@ -41,6 +45,16 @@ export class View {
     this.root = document.getElementById('app');
     this.handlers = {};
     this.cleared = false;
+    this.rendering = false;
+    this.queued = null;
+    this.state = null;
+    this.lostSeen = new Set();
+    this.fields = new Fields(document, {
+      type: (noteId, field, splices) => this.handlers.type(noteId, field, splices),
+      caret: (where) => this.handlers.caret(where),
+    });
+    // Others' carets follow the text when it scrolls or the window changes size.
+    document.defaultView.addEventListener('resize', () => this.state && this.drawCarets(this.state));
   }
 
   /** The state the server embedded in the first render. */
@@ -57,8 +71,16 @@ export class View {
   }
 
   bindNewNote(handler) { this.handlers.newNote = handler; }
-  bindEdit(handler) { this.handlers.edit = handler; }
+  /** `handler(noteId, field, splices)`: the person typed (splices in code points of the shown text). */
+  bindType(handler) { this.handlers.type = handler; }
+  /** `handler({noteId, field, selection} | null)`: where this person's caret is (null: in no field). */
+  bindCaret(handler) { this.handlers.caret = handler; }
+  /** `handler(noteId, field)`: the person left a field they may have typed in. */
   bindLeaveField(handler) { this.handlers.leaveField = handler; }
+  /** `handler(lost, how)`: keep the text of a note deleted under the person's typing;
+   * `how` is "restore" or "copy". */
+  bindKeepLost(handler) { this.handlers.keepLost = handler; }
+  bindDismissLost(handler) { this.handlers.dismissLost = handler; }
   bindAskDelete(handler) { this.handlers.askDelete = handler; }
   bindConfirmDelete(handler) { this.handlers.confirmDelete = handler; }
   bindCancelDelete(handler) { this.handlers.cancelDelete = handler; }
@@ -99,21 +121,66 @@ export class View {
 
   /**
    * @param {import('./store.js').AppState} state
-   * @param {(noteId: string, field: string) => string | undefined} draftOf
    */
-  render(state, draftOf) {
-    if (!this.cleared) {
-      this.root.replaceChildren(); // the server-rendered first paint
-      this.cleared = true;
+  render(state) {
+    if (this.rendering) {
+      // A DOM event fired while lit was changing the DOM (a focused field removed
+      // fires blur): render again once this render is done.
+      this.queued = state;
+      return;
     }
-    render(this.page(state, draftOf), this.root);
+    this.rendering = true;
+    try {
+      if (!this.cleared) {
+        this.root.replaceChildren(); // the server-rendered first paint
+        this.cleared = true;
+      }
+      render(this.page(state), this.root);
+      this.afterRender(state);
+    } finally {
+      this.rendering = false;
+    }
+    if (this.queued) {
+      const next = this.queued;
+      this.queued = null;
+      this.render(next);
+    }
   }
 
-  page(state, draftOf) {
+  /** The controls get their text (caret kept), others' carets are drawn, a note deleted
+   * under the person's typing takes the focus to its offer. */
+  afterRender(state) {
+    this.state = state;
+    for (const el of this.root.querySelectorAll('[data-field]')) {
+      const note = state.shown.notes[el.dataset.note];
+      if (!note) continue;
+      this.fields.sync(el, note[el.dataset.field], state.coedit[keyOf(el.dataset.note, el.dataset.field)]);
+    }
+    this.drawCarets(state);
+    for (const lost of state.lost) {
+      if (this.lostSeen.has(lost.noteId)) continue;
+      this.lostSeen.add(lost.noteId);
+      const active = this.document.activeElement;
+      if (!active || active === this.document.body || !this.root.contains(active)) {
+        const offer = this.root.querySelector('[data-lost="' + CSS.escape(lost.noteId) + '"] button');
+        if (offer) offer.focus();
+      }
+    }
+  }
+
+  drawCarets(state) {
+    for (const el of this.root.querySelectorAll('[data-field]')) {
+      const carets = caretsOn(state.presence, el.dataset.note, el.dataset.field);
+      this.fields.draw(el, el.parentElement.querySelector(':scope > .carets'), carets);
+    }
+  }
+
+  page(state) {
     const notes = visibleNotes(state);
-    const pendingIds = new Set(
-      state.pending.filter((e) => e.confirmedSeq === null).map((e) => e.event.payload.id),
-    );
+    const pendingIds = new Set([
+      ...state.pending.filter((e) => e.confirmedSeq === null).map((e) => e.event.payload.id),
+      ...unsentNotes(state.coedit),
+    ]);
     const shownIds = new Set(notes.map((n) => n.id));
     const orphans = state.rejections.filter((r) => !shownIds.has(r.noteId));
     return html`
@@ -130,7 +197,7 @@ export class View {
       <main class="layout">
         ${state.timeMachine.past
           ? this.past(state)
-          : this.present(state, draftOf, notes, pendingIds, orphans)}
+          : this.present(state, notes, pendingIds, orphans)}
         <aside class="events" aria-labelledby="events-heading">
           <h2 id="events-heading">Recent events</h2>
           ${state.recent.length === 0
@@ -150,7 +217,7 @@ export class View {
       </main>`;
   }
 
-  present(state, draftOf, notes, pendingIds, orphans) {
+  present(state, notes, pendingIds, orphans) {
     return html`
       <section class="notes" aria-labelledby="notes-heading">
         <div class="toolbar">
@@ -163,13 +230,14 @@ export class View {
         ${state.user.role === 'viewer'
           ? html`<p class="hint">You are a viewer: you can read notes; the server refuses changes.</p>`
           : nothing}
+        ${state.lost.map((lost) => this.lost(lost, state))}
         ${orphans.map((r) => this.rejection(r))}
         ${notes.length === 0
           ? html`<p class="empty">No notes yet. Press “New note” to write the first one.</p>`
           : nothing}
         <ul class="note-list" aria-label="Notes">
           ${repeat(notes, (note) => note.id, (note) =>
-            this.note(note, state, draftOf, pendingIds.has(note.id)))}
+            this.note(note, state, pendingIds.has(note.id)))}
         </ul>
       </section>`;
   }
@@ -286,7 +354,7 @@ export class View {
   }
 
   connection(state) {
-    const unsynced = unsyncedCount(state.pending);
+    const unsynced = unsyncedCount(state.pending) + unsentCount(state.coedit);
     return html`
       <p class="connection ${STATUS_CLASS[state.connection] || 'connecting'}" role="status">
         <span class="dot" aria-hidden="true"></span>
@@ -302,30 +370,24 @@ export class View {
         : nothing}`;
   }
 
-  note(note, state, draftOf, unsynced) {
-    const title = draftOf(note.id, 'title') ?? note.title;
-    const text = draftOf(note.id, 'text') ?? note.text;
+  note(note, state, unsynced) {
+    const title = note.title;
     const name = 'Note: ' + (title || 'Untitled');
     const rejections = state.rejections.filter((r) => r.noteId === note.id);
     const edited = note.updatedBy && note.updatedAt !== note.createdAt
       ? html` · edited by ${note.updatedBy} <time datetime=${note.updatedAt}>${clock(note.updatedAt)}</time>`
       : nothing;
+    const others = othersOn(state.presence, note.id);
+    const readOnly = !mayWrite(state.user);
     return html`
       <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
-        <label class="field">
-          <span class="caption">Title</span>
-          <input type="text" class="title" placeholder="Untitled" maxlength="400"
-            .value=${title}
-            @input=${(e) => this.handlers.edit(note.id, 'title', e.target.value)}
-            @blur=${() => this.handlers.leaveField(note.id, 'title')}>
-        </label>
-        <label class="field">
-          <span class="caption">Text</span>
-          <textarea class="text" rows="4" placeholder="Write something…"
-            .value=${text}
-            @input=${(e) => this.handlers.edit(note.id, 'text', e.target.value)}
-            @blur=${() => this.handlers.leaveField(note.id, 'text')}></textarea>
-        </label>
+        ${this.field(note, 'title', 'Title', readOnly)}
+        ${this.field(note, 'text', 'Text', readOnly)}
+        ${others.length
+          ? html`<p class="here" aria-label="Also here">${others.map(
+              (user) => html`<span class="who-else" style=${styleMap({ '--who': colourOf(user) })}>${user}</span>`,
+            )}<span class="here-hint">${others.length === 1 ? 'is here' : 'are here'}</span></p>`
+          : nothing}
         <div class="meta">
           <span>by ${note.author}${edited}</span>
           ${note.private ? html`<span class="badge private">Private</span>` : nothing}
@@ -346,6 +408,70 @@ export class View {
           : nothing}
         ${rejections.map((r) => this.rejection(r))}
       </li>`;
+  }
+
+  /** The Title or Text control: its value and caret are kept by `this.fields` (fields.js),
+   * not by lit, so a re-render never moves the caret. */
+  field(note, field, caption, readOnly) {
+    const f = this.fields;
+    const events = {
+      input: (e) => f.onInput(e.target, e),
+      compositionstart: (e) => f.onCompositionStart(e.target),
+      compositionend: (e) => f.onCompositionEnd(e.target),
+      caret: (e) => f.onCaret(e.target),
+      scroll: () => this.state && this.drawCarets(this.state),
+      blur: () => {
+        this.handlers.leaveField(note.id, field);
+        // After the focus has moved (blur comes first): where is the caret now?
+        setTimeout(() => this.reportFocus(), 0);
+      },
+    };
+    const id = field + '-' + note.id;
+    const control = field === 'title'
+      ? html`<input type="text" id=${id} class="title" placeholder="Untitled" maxlength="400"
+          data-note=${note.id} data-field="title" ?readonly=${readOnly}
+          @input=${events.input} @compositionstart=${events.compositionstart}
+          @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
+          @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}>`
+      : html`<textarea id=${id} class="text" rows="4" placeholder="Write something…"
+          data-note=${note.id} data-field="text" ?readonly=${readOnly}
+          @input=${events.input} @compositionstart=${events.compositionstart}
+          @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
+          @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}></textarea>`;
+    return html`
+      <div class="field">
+        <label class="caption" for=${id}>${caption}</label>
+        <div class="field-box">${control}<div class="carets"></div></div>
+      </div>`;
+  }
+
+  /** Tell the controller where the caret is after a blur (in another field, or nowhere). */
+  reportFocus() {
+    const active = this.document.activeElement;
+    if (active && active.dataset && active.dataset.field && this.root.contains(active)) {
+      this.fields.onCaret(active);
+    } else {
+      this.handlers.caret(null);
+    }
+  }
+
+  /** A note deleted while this person was typing in it: their text, and what to do with it. */
+  lost(lost, state) {
+    const restorable = mayRestore(state.user, { id: lost.noteId, author: lost.author, private: lost.private });
+    const title = lost.title || 'Untitled';
+    return html`
+      <div class="lost" role="group" aria-label=${'Deleted while you were typing: ' + title} data-lost=${lost.noteId}>
+        <p><strong>${lost.deletedBy}</strong> deleted “${title}” while you were typing in it.
+          Your text is kept here:</p>
+        <blockquote class="lost-text">${lost.text || '(no text)'}</blockquote>
+        <div class="lost-actions">
+          ${restorable
+            ? html`<button type="button" class="primary" @click=${() => this.handlers.keepLost(lost, 'restore')}>Restore with my changes</button>`
+            : nothing}
+          <button type="button" class=${restorable ? '' : 'primary'} @click=${() => this.handlers.keepLost(lost, 'copy')}>Keep my text as a new note</button>
+          <button type="button" class="quiet" @click=${() => this.handlers.dismissLost(lost.noteId)}>Discard</button>
+        </div>
+      </div>`;
   }
 
   rejection(rejection) {
