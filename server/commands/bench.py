@@ -20,6 +20,7 @@ SCENARIOS = [
     "timemachine_scenario",
     "fanout",
     "browser_reducer",
+    "coedit",
 ]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
