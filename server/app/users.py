@@ -244,7 +244,11 @@ class Users:
         async with self.database.translated():
             async with self.database.engine.begin() as conn:
                 await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
-                await conn.run_sync(_register_old_names)
+        try:
+            await self._write(_register_old_names)
+        except StoreError as error:  # another process registered them at the same time
+            if not isinstance(error.__cause__, IntegrityError):
+                raise
 
     async def get(self, name: str) -> User | None:
         """The user of exactly this (canonical) name, as sessions and events carry it."""
