@@ -3,9 +3,11 @@
 It runs the page's portable code (shared_reducers: the notes reducer on its
 own copy of the state, `coedit` for the session, `text_ops` for the caret)
 and its timing: a keystroke every `key_ms` (+-50 %) at its caret, the
-pending splices sent as one `noteSpliced` every `send_ms` when nothing is in
-flight, its own event confirmed and others' applied from the event stream in
-seq order.  Each keystroke inserts a character of its own range; when a
+pending splices sent as one `noteSpliced` by a trailing throttle as in
+web/throttle.js and web/app.js (`send_ms` after the first keystroke of a quiet
+period, again after a confirmation while typing is pending; at most one event
+in flight), its own event confirmed and others' applied from the event stream
+in seq order.  Each keystroke inserts a character of its own range; when a
 character of `theirs` shows up in this page's text, the delay since it was
 typed (same process, same clock) goes to `delays`.
 """
@@ -71,6 +73,7 @@ class Page:
         self.typing = False
         self.ws: ClientConnection | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.timer: asyncio.TimerHandle | None = None
 
     async def open(self, at_end: bool) -> None:
         """Connect and wait for the note (the first event after `after`)."""
@@ -94,7 +97,6 @@ class Page:
         self.tasks = [
             asyncio.create_task(self._read()),
             asyncio.create_task(self._type()),
-            asyncio.create_task(self._send()),
         ]
 
     async def stop(self) -> None:
@@ -106,6 +108,8 @@ class Page:
         return self.session["inflight"] is None and not self.session["buffer"]
 
     async def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:
@@ -125,17 +129,22 @@ class Page:
             self.session = local_edit(self.session, [[self.caret, 0, char]])
             self.caret += 1
             self.keystrokes += 1
+            self._poke()
 
-    async def _send(self) -> None:
-        assert self.ws is not None
-        await asyncio.sleep(random.random() * self.send_seconds)
-        while True:
-            event_id = str(uuid.uuid4())
-            self.session, payload = take_outgoing(self.session, event_id)
-            if payload is not None:
-                event = {"type": "noteSpliced", "payload": payload, "id": event_id}
-                await self.ws.send(json.dumps({"type": "dispatch", "event": event}))
-            await asyncio.sleep(self.send_seconds)
+    def _poke(self) -> None:
+        if self.timer is None:
+            loop = asyncio.get_running_loop()
+            self.timer = loop.call_later(self.send_seconds, self._fire)
+
+    def _fire(self) -> None:
+        self.timer = None
+        event_id = str(uuid.uuid4())
+        self.session, payload = take_outgoing(self.session, event_id)
+        if payload is not None and self.ws is not None:
+            event = {"type": "noteSpliced", "payload": payload, "id": event_id}
+            self.tasks.append(
+                asyncio.create_task(self.ws.send(json.dumps({"type": "dispatch", "event": event})))
+            )
 
     async def _read(self) -> None:
         assert self.ws is not None
@@ -157,6 +166,8 @@ class Page:
         if event["id"] == session["inflight_id"]:
             if row["version"] == session["version"] + 1:
                 self.session = on_confirmed(session, event["id"], row["version"])
+                if self.session["buffer"]:
+                    self._poke()
             else:  # it became a conflict copy
                 self.rejected += 1
                 self.session = on_rejected(session)

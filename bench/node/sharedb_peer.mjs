@@ -4,9 +4,10 @@
 //       ShareDB's backend (in-memory database) over `ws`; prints "listening".
 //   node bench/node/sharedb_peer.mjs clients URL CONFIG_JSON
 //       Two ShareDB clients on one ot-text-unicode document, typing like two
-//       pages (bench/coedit.py's Page): a keystroke every `keyMs` (+-50%) at
-//       each one's caret, sent every `sendMs` (doc.pause() between ticks, so
-//       the keystrokes compose into one op, one op in flight).  Each keystroke
+//       pages (bench/coedit_page.py, web/throttle.js): a keystroke every `keyMs`
+//       (+-50%) at each one's caret, sent by a trailing throttle `sendMs` after
+//       the first keystroke of a quiet period (doc.pause() in between, so the
+//       keystrokes compose into one op; one op in flight).  Each keystroke
 //       inserts a character nobody else types; the other client records when
 //       it appears in its document.  Prints {"delays": [ms...], "converged":
 //       bool, "keystrokes": n} as one JSON line.
@@ -94,6 +95,16 @@ function typist(doc, name, first, config, typedAt, delays, others) {
       }
     }
   });
+  let timer = null;
+  const fire = () => {
+    timer = null;
+    doc.resume(); // sends the composed keystrokes unless one op is in flight
+    doc.pause();
+    if (doc.hasPending()) poke();
+  };
+  const poke = () => {
+    if (timer === null) timer = setTimeout(fire, config.sendMs);
+  };
   const type1 = async () => {
     while (typing) {
       await sleep(config.keyMs * (0.5 + Math.random()));
@@ -103,17 +114,10 @@ function typist(doc, name, first, config, typedAt, delays, others) {
       doc.submitOp([caret, ch]);
       caret += 1;
       keystrokes += 1;
+      poke();
     }
   };
-  const send = async () => {
-    await sleep(Math.random() * config.sendMs);
-    while (typing || doc.hasPending()) {
-      doc.resume(); // sends the composed keystrokes unless one op is in flight
-      doc.pause();
-      await sleep(config.sendMs);
-    }
-  };
-  const done = Promise.all([type1(), send()]);
+  const done = type1();
   return {
     stop: () => {
       typing = false;
