@@ -18,14 +18,16 @@ from starlette.routing import BaseRoute, Route
 from server.app.auth import current_user, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import HttpError, error_response, json_errors
-from server.app.notefacts import NoteFacts, events_of_note, former_note
+from server.app.notefacts import events_of_note
 from server.app.schema import notes as notes_table
+from server.app.schema import removed_notes
 from server.app.services import Services, services
 from server.app.users import User
 from server.app.visibility import row_visible
 from server.store import Event, Row
-from server.store.history import OutOfRange, deleted_rows, last_content, state_at
+from server.store.history import OutOfRange, state_at
 from server.store.sql import last_seq
+from shared_reducers.notes_app import nothing_to_restore
 from shared_reducers.policy import may
 
 SCAN_PAGE = 500
@@ -177,38 +179,44 @@ async def get_state(request: Request) -> Response:
     return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
 
 
-def may_restore(user: User, note_id: str, facts: NoteFacts) -> bool:
-    """What the policy will allow for a restore of this note (a hint for the
-    page; the policy inside the dispatch decides)."""
-    note = {"id": note_id, "author": facts.author, "private": facts.private}
+def may_restore(user: User, row: Row) -> bool:
+    """What the policy will allow for a restore of this removed note (a hint for
+    the page; the policy inside the dispatch decides)."""
+    note = {"id": row["id"], "author": row["author"], "private": bool(row["private"])}
     return may({"name": user.name, "role": user.role}, "noteRestored", note)
 
 
-def _former_notes(conn: Connection, ids: list[str]) -> dict[str, NoteFacts | None]:
-    return {note_id: former_note(conn, note_id) for note_id in ids}
+def _removed_notes(conn: Connection) -> tuple[list[Row], int]:
+    rows = conn.execute(select(removed_notes).order_by(removed_notes.c.id))
+    return [dict(row._mapping) for row in rows], last_seq(conn)
+
+
+def _removed_note(conn: Connection, note_id: str) -> Row | None:
+    row = conn.execute(select(removed_notes).where(removed_notes.c.id == note_id)).first()
+    return None if row is None else dict(row._mapping)
 
 
 @json_errors
 async def get_deleted(request: Request) -> Response:
-    """The deleted notes `user` may see, each with its last content and its removal."""
+    """The deleted notes `user` may see, each with its last content, who deleted
+    it when, and whether `user` may restore it (from the read model)."""
     user = await _user(request)
     flux = services(request)
-    found = await deleted_rows(flux.database, flux.store.reducer, "notes")
-    removals = await flux.visibility.events(user, [entry["event"] for entry in found])
-    seen = {event["seq"] for event in removals}
-    visible = [
-        entry
-        for entry in found
-        if entry["event"]["seq"] in seen and row_visible(user, entry["row"])
+    rows, seq = await flux.database.read(_removed_notes)
+    deleted = [
+        {
+            "row": row,
+            "event": {
+                "type": "noteRemoved",
+                "meta": {"user": row["removedBy"]},
+                "timestamp": row["removedAt"],
+            },
+            "restorable": may_restore(user, row),
+        }
+        for row in rows
+        if row_visible(user, row)
     ]
-    ids = [str(entry["row"]["id"]) for entry in visible]
-    facts = await flux.database.read(lambda conn: _former_notes(conn, ids))
-    deleted = []
-    for entry in visible:
-        row = entry["row"]
-        known = facts.get(str(row["id"])) or NoteFacts(str(row["author"]), bool(row["private"]))
-        deleted.append({**entry, "restorable": may_restore(user, str(row["id"]), known)})
-    return JSONResponse({"deleted": deleted, "seq": await flux.database.last_seq()})
+    return JSONResponse({"deleted": deleted, "seq": seq})
 
 
 def restore_event(note: Row, user: str) -> Event:
@@ -233,12 +241,9 @@ async def post_restore(request: Request) -> Response:
     _check_origin(request)
     flux = services(request)
     note_id: str = request.path_params["note_id"]
-    if not await flux.visibility.note(user, note_id):
-        raise HttpError(404, f"There is no deleted note {note_id} you may see.")
-    try:
-        note = await last_content(flux.database, flux.store.reducer, "notes", note_id)
-    except OutOfRange as error:
-        raise HttpError(409, str(error), {"id": note_id}) from None
+    note = await flux.database.read(lambda conn: _removed_note(conn, note_id))
+    if note is None or not row_visible(user, note):
+        raise HttpError(409, nothing_to_restore(note_id), {"id": note_id})
     return JSONResponse(await dispatch_for(flux, user, restore_event(note, user.name)))
 
 

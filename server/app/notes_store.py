@@ -1,13 +1,12 @@
-"""The sample app's store: the notes table and the shared notes reducer."""
+"""The sample app's store: the notes tables and the shared root reducer."""
 
 from __future__ import annotations
 
 from server.app.schema import metadata
 from server.store import Enhancer, Store, connect, create_store
-from shared_reducers.combine import combine_reducers
-from shared_reducers.notes import notes_reducer
+from shared_reducers.notes_app import notes_app
 
-reducer = combine_reducers({"notes": notes_reducer})
+reducer = notes_app
 
 
 async def open_notes_store(

@@ -6,9 +6,9 @@ them on the server, with what only the server knows.
 
 `note` is the note's current row (read in the same transaction as the
 reducer, so no other write can slip in between the check and the write), or
-for `noteRestored`, whose row is gone, the note as the log remembers it
-(`NoteFacts`: its author and privacy).  Before the table is consulted, two
-rules apply to every event:
+for `noteRestored`, whose row is gone, its row in `removed_notes` (author and
+privacy as they were).  Before the table is consulted, two rules apply to
+every event:
 
 - `viewers.readOnly`: viewers dispatch nothing;
 - `private.authorOnly`: a private note is seen and changed only by its author
@@ -27,18 +27,16 @@ The same module answers the read side: `can_see(user, facts)`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
 
-from server.app.notefacts import NoteFacts, former_note, id_was_used, note_id_of
+from server.app.notefacts import NoteFacts, note_id_of
 from server.app.users import User, role_of
 from server.store import PROBE_TYPE, Event, RootReducer, Row
 from shared_reducers.errors import EventRejected
+from shared_reducers.notes_app import NOTES, REMOVED, nothing_to_restore
 from shared_reducers.policy import RULES, denial
-
-Note = Row | NoteFacts | None
 
 
 class Forbidden(Exception):
@@ -54,13 +52,11 @@ POLICY = RULES
 """event type -> [rule name, description, who]: shared_reducers/policy.py."""
 
 
-def _as_note(note: Note, note_id: str) -> dict[str, Any] | None:
+def _as_note(row: Row | None, note_id: str) -> dict[str, Any] | None:
     """The note as the portable policy reads it: {id, author, private}."""
-    if note is None:
+    if row is None:
         return None
-    if isinstance(note, NoteFacts):
-        return {"id": note_id, "author": note.author, "private": note.private}
-    return {"id": note_id, "author": note["author"], "private": bool(note["private"])}
+    return {"id": note_id, "author": row["author"], "private": bool(row["private"])}
 
 
 def _check(user: User, kind: str, note: dict[str, Any] | None) -> None:
@@ -78,32 +74,27 @@ def can_see(user: User, facts: NoteFacts | None) -> bool:
     return facts is None or not facts.private or facts.author == user.name
 
 
-def authorize(
-    conn: Connection, user: User, event: Event, get_row: Callable[[str], Row | None]
-) -> None:
-    """Raise Forbidden (or EventRejected) unless `user` may dispatch `event` now."""
+def authorize(user: User, event: Event, view: Any) -> None:
+    """Raise Forbidden (or EventRejected) unless `user` may dispatch `event` now.
+
+    `view` is the dispatch's database view: the note is read in the same
+    transaction as the reducer's write.  A note the user may not see gets the
+    answer a note that does not exist gets (409, same words): nothing about
+    someone's private note leaks through an error.
+    """
     kind = str(event["type"])
     _check(user, kind, None)
     note_id = note_id_of(event)
     if note_id is None:
         raise EventRejected(f"{kind} needs payload.id as a string.")
-    note: Note = get_row(note_id)
-    if kind == "noteAdded" and note is None and id_was_used(conn, note_id):
-        raise EventRejected(
-            f"The note id {note_id} was used before; restore that note or choose a new id."
-        )
+    note: Row | None = view.collection(NOTES).get(note_id)
     if kind == "noteRestored" and note is None:
-        note = former_note(conn, note_id)
-        if note is None:
-            raise EventRejected(f"Note {note_id} never existed, so it cannot be restored.")
+        note = view.collection(REMOVED).get(note_id)
+        if note is not None and not can_see(user, NoteFacts.of(note)):
+            raise EventRejected(nothing_to_restore(note_id))
+    if note is not None and not can_see(user, NoteFacts.of(note)):
+        raise EventRejected(f"Note {note_id} does not exist or was deleted.")
     _check(user, kind, _as_note(note, note_id))
-    if kind == "noteRestored" and isinstance(note, NoteFacts):
-        wanted = (event.get("payload") or {}).get("private", False) is True
-        if wanted != note.private:
-            raise Forbidden(
-                "noteRestored.keepsPrivacy",
-                f"A restore must keep the note's privacy: send private={str(note.private).lower()}.",
-            )
 
 
 class AuthorizingReducer:
@@ -126,7 +117,7 @@ class AuthorizingReducer:
         role = role_of(conn, name) if isinstance(name, str) else None
         if name is None or role is None:
             raise Forbidden("users.known", f"The user {name!r} does not exist; sign in again.")
-        authorize(conn, User(name, role), event, view.collection("notes").get)
+        authorize(User(name, role), event, view)
         return self.__wrapped__(view, event)
 
 

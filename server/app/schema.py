@@ -25,3 +25,18 @@ notes = Table(
     # The latest changes as [[version, field, splices], ...] (shared_reducers/notes.py).
     Column("recent", JsonText(), nullable=False, default=list),
 )
+
+# What a restore needs of each removed note, and whose it was
+# (shared_reducers/notes_app.py).
+removed_notes = Table(
+    "removed_notes",
+    metadata,
+    Column("id", exact_string(120), primary_key=True),
+    Column("title", String(400), nullable=False),
+    Column("text", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("createdAt", String(24), nullable=False),
+    Column("removedAt", String(24), nullable=False),
+    Column("removedBy", String(100), nullable=False),
+)

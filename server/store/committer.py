@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from server.store.errors import StoreError
+from server.store.errors import EventRejected, StoreError
 from server.store.events import now_timestamp
 from server.store.sql import eventlog
 from server.store.sql.collection import SqlView, apply_changeset, check_changeset
@@ -184,7 +184,7 @@ class Committer:
         fresh: list[Event] = []
         for event in events:
             if event["id"] in known:
-                result.append(known[event["id"]])
+                result.append(_same_event(known[event["id"]], event))
                 continue
             seq += 1
             stored: dict[str, Any] = {"seq": seq, **event, "timestamp": timestamp}
@@ -208,3 +208,15 @@ def _unavailable(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
         return is_unavailable(error)
     return isinstance(error, OSError)
+
+
+def _same_event(stored: Event, event: Event) -> Event:
+    """`stored`, when `event` is a retry of it (same id, type, payload and meta);
+    an id already used by another event is refused, saying nothing about that event."""
+    for key in ("type", "payload", "meta"):
+        if stored.get(key) != event.get(key):
+            raise EventRejected(
+                f"The event id {event['id']} was already used by another event; "
+                "give this event a new id (a retry must send the same event)."
+            )
+    return stored

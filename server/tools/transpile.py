@@ -43,6 +43,7 @@ ENTRY_NAMES: dict[str, tuple[str, ...]] = {
         "on_remote",
         "on_rejected",
     ),
+    "notes_app": ("notes_app", "make_notes_app"),
     "combine": ("combine_reducers",),
     "memory": (
         "reduce_state",

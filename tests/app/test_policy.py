@@ -29,8 +29,10 @@ CHANGES = ("noteTitleEdited", "noteContentEdited", "noteSpliced", "noteRemoved",
 
 
 def expected(role: str, kind: str, kind_of_event: str) -> int:
-    if role == "viewer" or kind == "other-private":
+    if role == "viewer":
         return 403
+    if kind == "other-private":
+        return 409  # the answer a note that does not exist gets: no existence oracle
     if kind_of_event in ("noteRemoved", "noteRestored") and kind == "other":
         return 200 if role == "admin" else 403
     return 200
@@ -126,8 +128,8 @@ async def test_a_restore_keeps_the_notes_privacy(server: Server) -> None:
     ada = await server.client("ada")
     await ada.ok([added("n1", private=True), removed("n1")])
     response = await ada.dispatch(restored("n1", private=False))
-    assert response.status_code == 403
-    assert response.json()["detail"] == {"rule": "noteRestored.keepsPrivacy"}
+    assert response.status_code == 409
+    assert "keeps the note's privacy" in response.json()["error"]
 
 
 async def test_restoring_a_note_that_never_existed_is_409(server: Server) -> None:
@@ -234,3 +236,28 @@ async def test_a_private_conflict_copy_is_invisible_to_others(server: Server) ->
     assert await ada.notes() == {}
     assert await ada.events() == []
     assert (await ada.http.get(f"/api/notes/{copy_id}/history")).status_code == 404
+
+
+async def test_history_of_a_conflict_copy_of_a_private_note_is_as_missing(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("s", private=True), content_edited("s", "one")])
+    [stale] = await bob.ok({**content_edited("s", "two", base=1), "id": "e-stale"})
+    copy = f"s~{stale['id']}"
+    assert copy in await bob.notes()
+    for note_id in (copy, "s~e-never", "s"):
+        response = await ada.http.get(f"/api/notes/{note_id}/history")
+        assert response.status_code == 404
+        assert response.json()["error"] == f"There is no note {note_id} you may see."
+    assert (await bob.http.get(f"/api/notes/{copy}/history")).status_code == 200
+
+
+async def test_reusing_another_users_event_id_is_409_and_reveals_nothing(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    [first] = await bob.ok({**added("secret", private=True), "id": "shared-id"})
+    response = await ada.dispatch({**added("mine"), "id": "shared-id"})
+    assert response.status_code == 409
+    assert "secret" not in response.text and "bob" not in response.text
+    assert "already used" in response.json()["error"]
+    assert "mine" not in await ada.notes()
+    again = await bob.dispatch({**added("secret", private=True), "id": "shared-id"})
+    assert again.status_code == 200 and again.json() == [first]

@@ -23,14 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.tools.transpile import BUILD, ENTRY_FILE, SOURCE, build_reducers
-from shared_reducers.combine import combine_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import MemoryDatabase, apply_changeset, empty_state, rows_of
-from shared_reducers.notes import notes_reducer
+from shared_reducers.notes_app import notes_app
 
 RUNNER = Path(__file__).parents[1] / "support" / "node" / "run_reducer.mjs"
 EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
-root = combine_reducers({"notes": notes_reducer})
+root = notes_app  # the root reducer the server and the page run
 
 # -- the cases ----------------------------------------------------------------
 
@@ -247,7 +246,7 @@ def step(state: Any, event: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def run_case(events: list[Any]) -> dict[str, Any]:
-    state = empty_state(["notes"])
+    state = empty_state(root.collection_names)
     steps = []
     for event in events:
         state, result = step(state, event)
@@ -368,7 +367,7 @@ def test_a_valid_story_is_the_same_in_both(node_reducer: NodeReducer) -> None:
          "payload": {"id": "n1", "title": "Old", "baseVersion": 1}},
         {"type": "noteRemoved", "id": "e4", "timestamp": at, "payload": {"id": "n1"}},
         {"type": "noteRestored", "id": "e5", "timestamp": at,
-         "payload": {"id": "n1", "title": "Back", "text": "y", "private": True}},
+         "payload": {"id": "n1", "title": "Back", "text": "y", "private": False}},
     ]  # fmt: skip
     result = assert_same(node_reducer, story)
     assert result["steps"][-1]["ids"] == ["n1", "n1~e3"]

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from server.app.notes_store import open_notes_store
@@ -39,7 +40,8 @@ def for_the_store(event: Any, number: int) -> Any:
 async def run_through_store(url: str, events: list[Any]) -> tuple[list[Any], Any, list[str]]:
     """(table rows, in-memory state, a line per event) for `events` dispatched one by one."""
     store = await open_notes_store(url)
-    state = empty_state(["notes"])
+    state = empty_state(["notes", "removed_notes"])
+    used: dict[str, Any] = {}
     last_seq = 0
     story = []
     try:
@@ -49,6 +51,12 @@ async def run_through_store(url: str, events: list[Any]) -> tuple[list[Any], Any
                 check_event(sent)
             except InvalidEvent:
                 story.append("not an event: skipped")
+                continue
+            earlier = used.get(sent["id"])
+            if earlier is not None and not same_event(earlier, sent):
+                with pytest.raises(EventRejected, match="already used by another event"):
+                    await store.dispatch(sent)
+                story.append("an event id used by another event: refused")
                 continue
             try:
                 [stored] = await store.dispatch(sent)
@@ -63,6 +71,7 @@ async def run_through_store(url: str, events: list[Any]) -> tuple[list[Any], Any
                 story.append("a retry of a committed event id: nothing to do")
                 continue
             last_seq = stored["seq"]
+            used[sent["id"]] = sent
             state, memory = step(state, json.loads(json.dumps(stored)))
             assert "changeset" in memory, f"the store committed {stored} but in memory: {memory}"
             story.append(f"committed seq {last_seq}")
@@ -70,6 +79,11 @@ async def run_through_store(url: str, events: list[Any]) -> tuple[list[Any], Any
     finally:
         await store.get_database().close()
     return rows, state, story
+
+
+def same_event(earlier: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """A retry of a committed event: the same type, payload and meta."""
+    return all(earlier.get(key) == sent.get(key) for key in ("type", "payload", "meta"))
 
 
 @settings(

@@ -105,8 +105,22 @@ async def test_retrying_an_event_id_writes_nothing_and_returns_the_stored_event(
     [first] = await store.dispatch(event)
     heard: list[list[dict]] = []
     store.subscribe(heard.append)
-    [again] = await store.dispatch({**event, "payload": {"id": "n1", "text": "changed"}})
+    [again] = await store.dispatch(dict(event))
     assert again == first
+    assert await log_of(store) == [first]
+    assert heard == []
+
+
+async def test_another_event_with_a_used_id_is_refused_and_writes_nothing(store: Store) -> None:
+    event = {**added("n1"), "id": "6f1c7a4e-0000-4000-8000-000000000002"}
+    [first] = await store.dispatch(event)
+    heard: list[list[dict]] = []
+    store.subscribe(heard.append)
+    changed = {**event, "payload": {**event["payload"], "text": "changed"}}
+    someone_else = {**event, "meta": {"user": "mallory"}}
+    for reuse in (changed, someone_else):
+        with pytest.raises(EventRejected, match="already used by another event"):
+            await store.dispatch(reuse)
     assert await log_of(store) == [first]
     assert heard == []
 

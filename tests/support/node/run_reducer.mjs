@@ -17,10 +17,10 @@ if (!entry) {
   process.exit(2);
 }
 const shared = await import(pathToFileURL(resolve(entry)).href);
-const { notes_reducer, combine_reducers, reduce_state, apply_changeset, empty_state, rows_of,
+const { notes_app, reduce_state, apply_changeset, empty_state, rows_of,
   MemoryDatabase, EventRejected } = shared;
 
-const root = combine_reducers({ notes: notes_reducer });
+const root = notes_app; // the root reducer the server and the page run
 
 function step(state, event) {
   try {
@@ -45,7 +45,7 @@ function isRejection(error) {
 }
 
 function runCase(events) {
-  let state = empty_state(['notes']);
+  let state = empty_state(root.collection_names);
   const steps = [];
   for (const event of events) {
     const [next, result] = step(state, event);

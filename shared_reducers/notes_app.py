@@ -1,0 +1,118 @@
+"""The notes app's root reducer: `(database, event) -> changeset` over two
+collections.
+
+    notes          the notes (shared_reducers/notes.py decides every edit)
+    removed_notes  one row per removed note: what a restore needs, and who owns it
+
+A removed note leaves `notes` and is kept in `removed_notes` with its last
+title and text, its author, its privacy and its creation time, and who removed
+it when.  So the read model, not the log, answers "which notes were deleted",
+"may this id be used" and "whose was it":
+
+- `noteRemoved` moves the note to `removed_notes`;
+- `noteRestored` brings back only a note that is in `removed_notes`, with its
+  author, privacy and creation time from there (the payload's title and text
+  are the content it comes back with; a `private` that differs is refused);
+- `noteAdded` refuses an id that a removed note had (restore it instead).
+
+Every other event is the notes reducer's alone.  Written in the portable
+subset (SUBSET.md): the browser runs the same root reducer for its
+optimistic state.
+"""
+
+from shared_reducers.errors import EventRejected
+from shared_reducers.notes import (
+    DEFAULT_MAX_RECENT,
+    DEFAULT_MAX_RECENT_BYTES,
+    existing_note,
+    id_field,
+    make_notes_reducer,
+    new_note,
+    payload_of,
+    text_field,
+    timestamp_of,
+    title_field,
+    user_of,
+)
+from shared_reducers.portable import describe, extend, get_or, is_bool
+
+NOTES = "notes"
+REMOVED = "removed_notes"
+
+
+def make_notes_app(max_recent, max_recent_bytes):
+    """The root reducer, with these bounds on each note's `recent` tail."""
+    notes_reducer = make_notes_reducer(max_recent, max_recent_bytes)
+
+    def notes_app(database, event):
+        notes = database.collection(NOTES)
+        removed = database.collection(REMOVED)
+        kind = get_or(event, "type", None)
+        if kind == "noteAdded":
+            check_unused(removed, id_field(payload_of(event, kind)))
+        if kind == "noteRemoved":
+            return note_removed(notes, removed, payload_of(event, kind), event)
+        if kind == "noteRestored":
+            return note_restored(notes, removed, payload_of(event, kind), event)
+        return notes_reducer(notes, event)
+
+    notes_app.collection_names = [NOTES, REMOVED]
+    return notes_app
+
+
+notes_app = make_notes_app(DEFAULT_MAX_RECENT, DEFAULT_MAX_RECENT_BYTES)
+
+
+def check_unused(removed, id):
+    if removed.get(id) is not None:
+        raise EventRejected(
+            "The note id " + id + " was used before; restore that note or choose a new id."
+        )
+
+
+def note_removed(notes, removed, payload, event):
+    note = existing_note(notes, payload)
+    kept = {
+        "id": note["id"],
+        "title": note["title"],
+        "text": note["text"],
+        "author": note["author"],
+        "private": note["private"],
+        "createdAt": note["createdAt"],
+        "removedAt": timestamp_of(event),
+        "removedBy": user_of(event),
+    }
+    changes = notes.remove(note["id"])
+    extend(changes, removed.insert(kept))
+    return changes
+
+
+def note_restored(notes, removed, payload, event):
+    id = id_field(payload)
+    if notes.get(id) is not None:
+        raise EventRejected("Note " + id + " is not deleted, so it cannot be restored.")
+    former = removed.get(id)
+    if former is None:
+        raise EventRejected(nothing_to_restore(id))
+    hidden = get_or(payload, "private", former["private"])
+    if not is_bool(hidden) or hidden != former["private"]:
+        raise EventRejected(
+            "A restore keeps the note's privacy: send 'private' as "
+            + describe(former["private"])
+            + " or leave it out; got "
+            + describe(hidden)
+            + "."
+        )
+    note = new_note(id, title_field(payload), text_field(payload), None, event)
+    note["author"] = former["author"]
+    note["private"] = former["private"]
+    note["createdAt"] = former["createdAt"]
+    changes = removed.remove(id)
+    extend(changes, notes.insert(note))
+    return changes
+
+
+def nothing_to_restore(id):
+    """The answer to a restore of a note that was never deleted (or that the
+    person may not see: the server gives the same answer, revealing nothing)."""
+    return "There is no deleted note " + id + " to restore."
