@@ -37,7 +37,7 @@ from server.app.settings import Settings
 from server.app.throttle import Throttle
 from server.app.users import Users
 from server.app.visibility import Visibility
-from server.store import ConfigurationError, Store, StoreError, connect, create_store
+from server.store import ConfigurationError, Database, Store, StoreError, connect, create_store
 from server.store.history import keep_snapshots
 from server.store.live import Hub
 
@@ -133,18 +133,27 @@ async def open_store(url: str) -> Store:
     """The notes store with the policy checked in every dispatch, and the users tables."""
     database = await connect(url, notes_metadata)
     try:
-        missing = await database.missing_columns()
-        if missing:
-            raise ConfigurationError(
-                f"The database {database.url} was made by an older version: its tables lack "
-                f"{missing}. Rebuild the read model from the event log with `flux replay "
-                "--database URL` (nothing is lost: the log is the source of truth), then start again."
-            )
+        await check_up_to_date(database)
         await Users(database).create_tables()
     except BaseException:
         await database.close()
         raise
     return create_store(authorizing(notes_reducer), database)
+
+
+async def check_up_to_date(database: Database) -> None:
+    """Refuse a read model made by an older version of the app: a table that
+    lacks a column, or a table just created on a log that already has events
+    (it would start empty).  `flux replay` rebuilds it from the log."""
+    missing: dict[str, Any] = dict(await database.missing_columns())
+    if database.created_tables and await database.last_seq() > 0:
+        missing.update({name: "the whole table" for name in database.created_tables})
+    if missing:
+        raise ConfigurationError(
+            f"The database {database.url} was made by an older version: its read model lacks "
+            f"{missing}. Rebuild the read model from the event log with `flux replay "
+            "--database URL` (nothing is lost: the log is the source of truth), then start again."
+        )
 
 
 async def secret_key(store: Store, settings: Settings) -> str:

@@ -13,7 +13,7 @@ from server.app.app import open_store
 from server.app.notes_store import open_notes_store
 from server.cli import main
 from server.store import ConfigurationError
-from tests.support.flux_server import added
+from tests.support.flux_server import added, removed
 
 
 async def test_a_table_without_a_new_column_is_rebuilt_by_replay(db_url: str) -> None:
@@ -23,7 +23,7 @@ async def test_a_table_without_a_new_column_is_rebuilt_by_replay(db_url: str) ->
         await conn.execute(text("ALTER TABLE notes DROP COLUMN recent"))
     await store.get_database().close()
 
-    with pytest.raises(ConfigurationError, match=r"lack \{'notes': \['recent'\]\}.*flux replay"):
+    with pytest.raises(ConfigurationError, match=r"lacks \{'notes': \['recent'\]\}.*flux replay"):
         await open_store(db_url)
 
     assert await asyncio.to_thread(main, ["replay", "--database", db_url]) == 0
@@ -32,5 +32,24 @@ async def test_a_table_without_a_new_column_is_rebuilt_by_replay(db_url: str) ->
         rows = await store.get_database().rows("notes")
         assert sorted(row["title"] for row in rows) == ["Also kept", "Kept"]
         assert [row["recent"] for row in rows] == [[], []]
+    finally:
+        await store.get_database().close()
+
+
+async def test_a_new_table_on_a_log_with_events_is_filled_by_replay(db_url: str) -> None:
+    store = await open_notes_store(db_url)
+    await store.dispatch([added("n1", title="Gone"), removed("n1"), added("n2")])
+    async with store.get_database().engine.begin() as conn:
+        await conn.execute(text("DROP TABLE removed_notes"))
+    await store.get_database().close()
+
+    with pytest.raises(ConfigurationError, match=r"'removed_notes': 'the whole table'"):
+        await open_store(db_url)
+
+    assert await asyncio.to_thread(main, ["replay", "--database", db_url]) == 0
+    store = await open_store(db_url)
+    try:
+        [gone] = await store.get_database().rows("removed_notes")
+        assert (gone["id"], gone["title"], gone["removedBy"]) == ("n1", "Gone", "anonymous")
     finally:
         await store.get_database().close()

@@ -46,6 +46,8 @@ class Database:
         self.backend = backend
         self.metadata = metadata
         self.tables: dict[str, Table] = dict(metadata.tables)
+        self.created_tables: list[str] = []
+        """The read-model tables `connect` created (they start empty)."""
         self.write_lock = asyncio.Lock()
 
     @property
@@ -202,10 +204,13 @@ def is_unavailable(error: DBAPIError) -> bool:
     return name in ("OperationalError", "InterfaceError", "DisconnectionError")
 
 
-async def _create_schema(conn: AsyncConnection, metadata: MetaData) -> None:
+async def _create_schema(conn: AsyncConnection, metadata: MetaData) -> list[str]:
+    """Create what is missing; returns the read-model tables this call created."""
+    existing = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
     await conn.run_sync(lambda c: eventlog.log_metadata.create_all(c, checkfirst=True))
     await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
     await conn.run_sync(_ensure_head_safely)
+    return sorted(name for name in metadata.tables if name not in existing)
 
 
 def _ensure_head_safely(conn: Connection) -> None:
@@ -257,7 +262,7 @@ async def connect(
         async with database.translated():
             if create:
                 async with engine.begin() as conn:
-                    await _create_schema(conn, metadata)
+                    database.created_tables = await _create_schema(conn, metadata)
             else:
                 async with engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
