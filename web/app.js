@@ -15,7 +15,6 @@ import { View } from './view.js';
 
 /** Typing goes out as noteSpliced at most this often (one event in flight per field). */
 const SEND_EVERY_MS = 200;
-const PRESENCE_EXPIRY_CHECK_MS = 1000;
 
 const rootReducer = combine_reducers({ notes: notes_reducer });
 const applyEvent = state_reducer(rootReducer);
@@ -75,6 +74,14 @@ const presence = createPresenceSender({ send: (message) => Boolean(socket) && so
 
 /** Where this page's caret is, for the others: nothing of a private note is ever sent. */
 let caretAt = null;
+let lastTyped = null;
+const TYPING_LATELY_MS = 10_000;
+
+/** The note the person is typing in: the caret is in it and they typed in it lately. */
+function typingIn() {
+  if (!caretAt || !lastTyped || caretAt.noteId !== lastTyped.noteId) return null;
+  return Date.now() - lastTyped.at < TYPING_LATELY_MS ? caretAt.noteId : null;
+}
 function reportPresence() {
   const state = store.getState();
   const note = caretAt && state.shown.notes[caretAt.noteId];
@@ -111,12 +118,10 @@ function onMessage(message) {
       typing.poke();
       break;
     case 'presence':
-      if (message.client !== ownClient) {
-        store.dispatch({ type: 'presence/received', message, now: Date.now() });
-      }
+      if (message.client !== ownClient) store.dispatch({ type: 'presence/received', message });
       break;
     case 'event':
-      store.dispatch({ type: 'server/event', event: message.event });
+      store.dispatch({ type: 'server/event', event: message.event, typingIn: typingIn() });
       break;
     case 'confirmed':
       store.dispatch({
@@ -147,6 +152,7 @@ view.bindNewNote((isPrivate) => {
   view.focusField(id, 'title');
 });
 view.bindType((noteId, field, splices) => {
+  lastTyped = { noteId, at: Date.now() };
   store.dispatch({ type: 'coedit/typed', noteId, field, splices });
   typing.poke();
 });
@@ -192,12 +198,6 @@ store.subscribe(() => {
   if (hasTypingToSend(state)) typing.poke();
 });
 view.render(store.getState());
-
-setInterval(() => {
-  if (Object.keys(store.getState().presence).length) {
-    store.dispatch({ type: 'presence/expired', now: Date.now() });
-  }
-}, PRESENCE_EXPIRY_CHECK_MS);
 
 socket = connectSocket({
   url: () => view.socketUrl(store.getState().seq),

@@ -1,21 +1,26 @@
 /**
  * Presence: who else is looking at which note, and where their carets are
- * (docs/protocol.md, "presence").  The Redux slice (pure functions) and the
+ * (docs/protocol.md, "Presence").  The Redux slice (pure functions) and the
  * sender (throttled, with a heartbeat).
  *
- *   state.presence = {[client id]: {client, user, note, field, selection, version, at}}
+ *   state.presence = {[client id]: {client, user, note, field, selection, raw, version, waiting}}
  *
- * `selection` is `{anchor, head}` in code points of the field as this page
- * shows it: taken as the sender's positions on arrival (clamped), then moved
- * through every change of the shown text here (ours and others') until the
- * next update replaces it.  `at` is when it arrived (ms): an entry not
- * refreshed for PRESENCE_TTL_MS disappears.
+ * A message's `selection` is in code points of the field as its sender shows
+ * it, at the note's `version` (the sender's confirmed version).  Here it is
+ * placed on the text this page shows: moved through the splices committed
+ * since that version (the row's `recent`), then through this page's own
+ * pending typing; when this page has not applied that version yet, the
+ * previous caret stays (`waiting`) until it has.  From then on it moves with
+ * every change of the shown text (ours and others') until the next message
+ * replaces it.  The server expires a silent sender (note: null); a deleted
+ * note drops its entries here.
  */
 
+import { transform_position } from './build/shared_reducers.js';
 import { pointLength, mapSelection } from './carets.js';
+import { keyOf } from './sessions.js';
 import { createThrottle } from './throttle.js';
 
-export const PRESENCE_TTL_MS = 8000;
 export const PRESENCE_INTERVAL_MS = 100;
 export const HEARTBEAT_MS = 3000;
 
@@ -27,18 +32,50 @@ function withoutKey(mapping, key) {
   return rest;
 }
 
-/** The slice after a presence message from the server; `notes` are the shown notes. */
-export function received(presence, message, now, notes) {
+/**
+ * Where `raw` ([anchor, head] at `version` of the note, as its sender shows it)
+ * is on the text this page shows; null while this page is behind `version`.
+ * `ctx`: {confirmed, shown, coedit} of the state.
+ */
+export function place(raw, version, noteId, field, ctx) {
+  const shown = ctx.shown[noteId];
+  const row = ctx.confirmed[noteId];
+  let [anchor, head] = raw;
+  if (row) {
+    if (version > row.version) return null;
+    for (const entry of Array.isArray(row.recent) ? row.recent : []) {
+      if (entry[0] <= version || entry[1] !== field) continue;
+      anchor = transform_position(anchor, entry[2], false);
+      head = transform_position(head, entry[2], false);
+    }
+    const coedit = ctx.coedit[keyOf(noteId, field)];
+    const session = coedit && coedit.session;
+    if (session && session.version === row.version) {
+      for (const splices of [session.inflight, session.buffer]) {
+        if (!splices || splices.length === 0) continue;
+        anchor = transform_position(anchor, splices, false);
+        head = transform_position(head, splices, false);
+      }
+    }
+  }
+  const length = pointLength((shown && shown[field]) || '');
+  return { anchor: Math.min(anchor, length), head: Math.min(head, length) };
+}
+
+/** The slice after a presence message from the server. */
+export function received(presence, message, ctx) {
   const client = message.client;
   if (typeof client !== 'string') return presence;
-  if (typeof message.note !== 'string' || !notes[message.note]) return withoutKey(presence, client);
-  const note = notes[message.note];
+  if (typeof message.note !== 'string' || !ctx.shown[message.note]) return withoutKey(presence, client);
   const field = isField(message.field) ? message.field : null;
-  let selection = null;
   const raw = message.selection;
-  if (field && Array.isArray(raw) && raw.length === 2 && raw.every((n) => Number.isInteger(n) && n >= 0)) {
-    const length = pointLength(note[field] || '');
-    selection = { anchor: Math.min(raw[0], length), head: Math.min(raw[1], length) };
+  const valid = field && Array.isArray(raw) && raw.length === 2 && raw.every((n) => Number.isInteger(n) && n >= 0);
+  const version = Number.isInteger(message.version) ? message.version : 0;
+  const previous = presence[client];
+  let selection = valid ? place(raw, version, message.note, field, ctx) : null;
+  const waiting = Boolean(valid && selection === null);
+  if (waiting && previous && previous.note === message.note && previous.field === field) {
+    selection = previous.selection;
   }
   const entry = {
     client,
@@ -46,17 +83,25 @@ export function received(presence, message, now, notes) {
     note: message.note,
     field,
     selection,
-    version: Number.isInteger(message.version) ? message.version : 0,
-    at: now,
+    raw: valid ? [raw[0], raw[1]] : null,
+    version,
+    waiting,
   };
   return { ...presence, [client]: entry };
 }
 
-/** Without the entries not refreshed for PRESENCE_TTL_MS, and those of notes not shown. */
-export function expired(presence, now, notes) {
+/** After a confirmed event of `noteId`: carets waiting for a version placed, entries of a
+ * deleted note dropped. */
+export function settled(presence, noteId, ctx) {
   let out = presence;
   for (const [client, entry] of Object.entries(presence)) {
-    if (now - entry.at > PRESENCE_TTL_MS || !notes[entry.note]) out = withoutKey(out, client);
+    if (entry.note !== noteId) continue;
+    if (!ctx.shown[noteId]) {
+      out = withoutKey(out, client);
+    } else if (entry.waiting) {
+      const selection = place(entry.raw, entry.version, noteId, entry.field, ctx);
+      if (selection) out = { ...out, [client]: { ...entry, selection, waiting: false } };
+    }
   }
   return out;
 }

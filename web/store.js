@@ -39,7 +39,7 @@ import {
   replay,
   without,
 } from './pending.js';
-import { expired, mapped, received } from './presence.js';
+import { mapped, received, settled } from './presence.js';
 import {
   FIELDS,
   afterEvent,
@@ -150,7 +150,7 @@ export function createAppReducer(applyEvent) {
         return rebased({ ...state, coedit, pending: enqueue(state.pending, event) });
       }
       case 'server/event':
-        return serverEvent(state, action.event);
+        return serverEvent(state, action.event, action.typingIn || null);
       case 'server/confirmed': {
         if (!find(state.pending, action.id)) return state;
         if (typeof action.seq === 'number' && action.seq <= state.seq) {
@@ -177,11 +177,7 @@ export function createAppReducer(applyEvent) {
       case 'connection/refused':
         return { ...state, refused: action.reason };
       case 'presence/received':
-        return { ...state, presence: received(state.presence, action.message, action.now, state.shown.notes) };
-      case 'presence/expired': {
-        const presence = expired(state.presence, action.now, state.shown.notes);
-        return presence === state.presence ? state : { ...state, presence };
-      }
+        return { ...state, presence: received(state.presence, action.message, placing(state)) };
       case 'lost/dismissed':
         return { ...state, lost: state.lost.filter((lost) => lost.noteId !== action.noteId) };
       case 'rejection/dismissed':
@@ -196,8 +192,10 @@ export function createAppReducer(applyEvent) {
   };
 
   /** A confirmed event from the stream, in seq order: the confirmed state, the
-   * sessions of its note, the carets on it, the events panel, then the rebase. */
-  function serverEvent(state, event) {
+   * sessions of its note, the carets on it, the events panel, then the rebase.
+   * `typingIn`: the note the person is typing in (focused, typed lately), whose
+   * deletion keeps their text even when all of it was saved. */
+  function serverEvent(state, event, typingIn) {
     if (typeof event.seq !== 'number' || event.seq <= state.seq) return state;
     let confirmed = state.confirmed;
     try {
@@ -213,7 +211,7 @@ export function createAppReducer(applyEvent) {
     if (gone) {
       // Deleted under someone's typing: keep their text and offer to restore or keep it.
       const shown = state.shown.notes[noteId];
-      if (shown && workOn(state.coedit, noteId).length > 0) {
+      if (shown && (workOn(state.coedit, noteId).length > 0 || typingIn === noteId)) {
         lost = [
           ...lost.filter((l) => l.noteId !== noteId),
           {
@@ -246,7 +244,7 @@ export function createAppReducer(applyEvent) {
       }
     }
     const recent = addLine(state.recent, describeEvent(event, state.confirmed, confirmed), RECENT_LIMIT);
-    return rebased({
+    const next = rebased({
       ...state,
       seq: event.seq,
       confirmed,
@@ -257,8 +255,13 @@ export function createAppReducer(applyEvent) {
       lost,
       timeMachine: withStreamedEvent(state.timeMachine, event),
     });
+    const placed = settled(next.presence, noteId, placing(next));
+    return placed === next.presence ? next : { ...next, presence: placed };
   }
 }
+
+/** What presence needs to place a caret on the shown text. */
+const placing = (state) => ({ confirmed: state.confirmed.notes, shown: state.shown.notes, coedit: state.coedit });
 
 function addRejection(state, event, reason) {
   const rejection = {

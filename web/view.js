@@ -16,6 +16,9 @@ import { caretsOn, othersOn } from './presence.js';
 import { keyOf, unsentCount, unsentNotes } from './sessions.js';
 import { visibleNotes } from './store.js';
 
+/** After a deleted note's offer takes the focus, keyboard presses of its buttons wait this long. */
+const KEYS_IGNORED_MS = 1500;
+
 const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
 
 function clock(timestamp) {
@@ -163,7 +166,10 @@ export class View {
       const active = this.document.activeElement;
       if (!active || active === this.document.body || !this.root.contains(active)) {
         const offer = this.root.querySelector('[data-lost="' + CSS.escape(lost.noteId) + '"] button');
-        if (offer) offer.focus();
+        if (offer) {
+          offer.focus();
+          this.offeredAt = Date.now();
+        }
       }
     }
   }
@@ -384,9 +390,9 @@ export class View {
         ${this.field(note, 'title', 'Title', readOnly)}
         ${this.field(note, 'text', 'Text', readOnly)}
         ${others.length
-          ? html`<p class="here" aria-label="Also here">${others.map(
-              (user) => html`<span class="who-else" style=${styleMap({ '--who': colourOf(user) })}>${user}</span>`,
-            )}<span class="here-hint">${others.length === 1 ? 'is here' : 'are here'}</span></p>`
+          ? html`<div class="here" role="group" aria-label="Also here">${others.map(
+              (user) => html`<span class="who-else" style=${styleMap({ '--who': colourOf(user) })}>${user}</span> `,
+            )}<span class="here-hint">${others.length === 1 ? 'is here' : 'are here'}</span></div>`
           : nothing}
         <div class="meta">
           <span>by ${note.author}${edited}</span>
@@ -457,6 +463,12 @@ export class View {
 
   /** A note deleted while this person was typing in it: their text, and what to do with it. */
   lost(lost, state) {
+    // The offer takes the focus from a field that vanished under the typing: the next few
+    // keystrokes (a space, Enter) must not press its buttons (a real click still does).
+    const act = (fn) => (e) => {
+      if (e.detail === 0 && Date.now() - (this.offeredAt || 0) < KEYS_IGNORED_MS) return;
+      fn();
+    };
     const restorable = mayRestore(state.user, { id: lost.noteId, author: lost.author, private: lost.private });
     const title = lost.title || 'Untitled';
     return html`
@@ -466,10 +478,10 @@ export class View {
         <blockquote class="lost-text">${lost.text || '(no text)'}</blockquote>
         <div class="lost-actions">
           ${restorable
-            ? html`<button type="button" class="primary" @click=${() => this.handlers.keepLost(lost, 'restore')}>Restore with my changes</button>`
+            ? html`<button type="button" class="primary" @click=${act(() => this.handlers.keepLost(lost, 'restore'))}>Restore with my changes</button>`
             : nothing}
-          <button type="button" class=${restorable ? '' : 'primary'} @click=${() => this.handlers.keepLost(lost, 'copy')}>Keep my text as a new note</button>
-          <button type="button" class="quiet" @click=${() => this.handlers.dismissLost(lost.noteId)}>Discard</button>
+          <button type="button" class=${restorable ? '' : 'primary'} @click=${act(() => this.handlers.keepLost(lost, 'copy'))}>Keep my text as a new note</button>
+          <button type="button" class="quiet" @click=${act(() => this.handlers.dismissLost(lost.noteId))}>Discard</button>
         </div>
       </div>`;
   }
