@@ -140,6 +140,14 @@ async def get_events(request: Request) -> Response:
     after = _int_param(request, "after", 0)
     limit = _int_param(request, "limit", flux.settings.events_page_default)
     limit = max(1, min(limit, flux.settings.events_page_max))
+    last = await flux.database.last_seq()
+    if after > last:
+        raise HttpError(
+            400,
+            f"after is {after}, beyond the last event ({last}); ask for events after a seq "
+            "you have seen (0 for all).",
+            {"field": "after", "last": last},
+        )
     events, scanned = await visible_events_after(flux, user, after, limit)
     return JSONResponse({"events": events, "scanned": scanned})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -27,19 +28,32 @@ log = logging.getLogger("flux.server")
 class HttpError(Exception):
     """An error with its status, raised by request handlers."""
 
-    def __init__(self, status: int, error: str, detail: Any = None) -> None:
+    def __init__(
+        self, status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(error)
         self.status = status
         self.error = error
         self.detail = detail
+        self.headers = headers  # e.g. Retry-After on a 429
 
 
 def error_body(error: str, detail: Any = None) -> dict[str, Any]:
     return {"error": error, "detail": detail}
 
 
-def error_response(status: int, error: str, detail: Any = None) -> JSONResponse:
-    return JSONResponse(error_body(error, detail), status_code=status)
+class ErrorResponse(JSONResponse):
+    """A JSON error body in ASCII: an error may quote what the client sent, and
+    a lone surrogate there (JSON can carry one) cannot be encoded as UTF-8."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def error_response(
+    status: int, error: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return ErrorResponse(error_body(error, detail), status_code=status, headers=headers)
 
 
 def describe(exc: BaseException) -> tuple[int, str, Any]:
@@ -64,7 +78,8 @@ def describe(exc: BaseException) -> tuple[int, str, Any]:
 
 def to_response(exc: BaseException) -> JSONResponse:
     status, error, detail = describe(exc)
-    return error_response(status, error, detail)
+    headers = exc.headers if isinstance(exc, HttpError) else None
+    return error_response(status, error, detail, headers)
 
 
 Handler = Callable[[Request], Awaitable[Response]]

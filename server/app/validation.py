@@ -22,6 +22,8 @@ MAX_TITLE = 200
 MAX_TEXT = 100_000
 MAX_NOTE_ID = 50  # a conflict copy's id adds "~" and an event id (<= 64): fits the 120 of notes.id
 MAX_ANY_NOTE_ID = 120
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer both engines hold exactly (JavaScript's Number.MAX_SAFE_INTEGER)."""
 
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]+$")
@@ -153,10 +155,46 @@ def check_payload(kind: str, payload: Any, prefix: str = "") -> None:
         _check_field(f"{where}.{name}", payload[name], spec)
 
 
+def as_json_numbers(value: Any, where: str) -> Any:
+    """`value` with its numbers as both engines see them: an integral float
+    becomes an int (JSON has one kind of number; `2.0` is 2 in JavaScript), an
+    integer beyond JavaScript's safe range is refused (the browser's reducer
+    would compute with another number), as is a key that is not valid text."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise Invalid(
+                where,
+                f"must be within ±{MAX_SAFE_INTEGER} (2**53 - 1), the whole numbers JavaScript "
+                f"holds exactly; got a number of {len(str(abs(value)))} digits.",
+            )
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return as_json_numbers(int(value), where)
+        return value
+    if isinstance(value, list):
+        return [as_json_numbers(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            inside = f"{where}.{key}" if where else key
+            if not _encodable(key) or "\x00" in key:
+                raise Invalid(
+                    f"{where}.{key!a}" if where else ascii(key),
+                    "must be text: a key holds a NUL or a lone surrogate.",
+                )
+            out[key] = as_json_numbers(item, inside)
+        return out
+    return value
+
+
 def validate_event(raw: Any, user: str, where: str = "event") -> Event:
     """The event to dispatch, or InvalidEvent (shape, 400) / Invalid (payload, 422)."""
-    event = check_event(raw, where)
+    check_event(raw, where)
     prefix = "" if where == "event" else f"{where}."
+    event = as_json_numbers(raw, prefix.rstrip("."))
     if "id" in event and not EVENT_ID_PATTERN.match(event["id"]):
         raise Invalid(
             f"{prefix}id", "must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a uuid)."

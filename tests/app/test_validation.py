@@ -173,3 +173,60 @@ def test_bad_bodies_are_json_serialisable() -> None:
     for _case, body, _status, _field in BAD_BODIES:
         if not isinstance(body, bytes):
             json.dumps(body)
+
+
+NUMBER_BODIES: list[tuple[str, bytes, str]] = [
+    (
+        "a 400-digit baseVersion",
+        b'{"type":"noteContentEdited","payload":{"id":"n1","text":"x","baseVersion":'
+        + b"9" * 400
+        + b"}}",
+        "payload.baseVersion",
+    ),
+    (
+        "2**53 as a splice position",
+        b'{"type":"noteSpliced","payload":{"id":"n1","field":"text","baseVersion":1,'
+        b'"splices":[[9007199254740992,0,"a"]]}}',
+        "payload.splices[0][0]",
+    ),
+    (
+        "a lone surrogate in a payload key",
+        b'{"type":"noteAdded","payload":{"id":"n1","title":"t","text":"x","\\ud800":1}}',
+        "payload.'\\ud800'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"), [pytest.param(body, field, id=case) for case, body, field in NUMBER_BODIES]
+)
+async def test_numbers_beyond_javascripts_and_keys_that_are_not_text_are_422(
+    sqlite_server: Server, body: bytes, field: str
+) -> None:
+    ada = await sqlite_server.client("ada")
+    response = await ada.dispatch(body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]["field"] == field
+    assert await sqlite_server.log() == []
+
+
+async def test_an_integral_float_is_the_int_javascript_sees(sqlite_server: Server) -> None:
+    ada = await sqlite_server.client("ada")
+    await ada.ok(added("n1", text="abc"))
+    body = (
+        b'{"type":"noteSpliced","payload":{"id":"n1","field":"text","baseVersion":1.0,'
+        b'"splices":[[3.0,0,"d"]]}}'
+    )
+    [stored] = (await ada.dispatch(body)).json()
+    assert stored["payload"]["splices"] == [[3, 0, "d"]]
+    assert isinstance(stored["payload"]["baseVersion"], int)
+    assert (await ada.notes())["n1"]["text"] == "abcd"
+
+
+async def test_events_after_the_last_seq_is_a_clear_400(sqlite_server: Server) -> None:
+    ada = await sqlite_server.client("ada")
+    await ada.ok(added("n1"))
+    response = await ada.http.get("/api/events?after=5")
+    assert response.status_code == 400
+    assert response.json()["detail"] == {"field": "after", "last": 1}
+    assert (await ada.http.get("/api/events?after=1")).json()["events"] == []
