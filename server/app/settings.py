@@ -21,6 +21,11 @@ class Settings:
     anyway on requests that arrived over https, as a trusted proxy says).
     `session_check_seconds`: how often each instance checks that the
     sessions of its open websockets still exist (server/app/sessions.py).
+    `dispatch_rate`/`dispatch_burst`: each user's token bucket of events per
+    second and its size, on this instance (server/app/ratelimit.py); `None`
+    means no limit, as for an app built in code; `flux serve` sets 50 and 500.
+    `ws_close_after_rejections`: rate-limit rejections a websocket may pile up
+    (forgiven at `dispatch_rate`) before it is closed with 1008.
     """
 
     database_url: str = field(default_factory=database_url)
@@ -36,3 +41,6 @@ class Settings:
     ws_queue_size: int = 1000
     ws_poll_seconds: float = 60.0
     presence_expiry_seconds: float = 8.0
+    dispatch_rate: float | None = None
+    dispatch_burst: int = 500
+    ws_close_after_rejections: int = 1000
