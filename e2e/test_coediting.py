@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from e2e.conftest import db_event_count, db_notes
 from e2e.notes_page import create_note, note, notes, wait_synced
 from e2e.server_process import FluxServer
+from e2e.test_screenshots import side_by_side
 
 SignIn = Callable[..., Page]
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -264,7 +265,7 @@ def test_typing_offline_merges_when_the_page_comes_back(
     assert list(db_notes(server).values()) == [("Trip", expected)]
 
 
-def test_screenshot_of_two_carets_in_one_note(sign_in: SignIn) -> None:
+def test_screenshot_of_two_carets_in_one_note(sign_in: SignIn, browser: Browser) -> None:
     ada, bob = sign_in("ada", width=900, height=620), sign_in("bob", width=900, height=620)
     create_note(ada, "Team offsite", "Day 1: arrive, dinner at 7.\nDay 2: workshop.\nDay 3: hike")
     wait_synced(ada)
@@ -282,4 +283,5 @@ def test_screenshot_of_two_carets_in_one_note(sign_in: SignIn) -> None:
     wait_synced(ada)
     wait_synced(bob)
     time.sleep(0.3)
-    bob.screenshot(path=str(DOCS / "two-carets.png"), clip={"x": 0, "y": 0, "width": 900, "height": 520})
+    clip = {"x": 0, "y": 0, "width": 900, "height": 470}
+    side_by_side(browser, ada.screenshot(clip=clip), bob.screenshot(clip=clip), DOCS / "two-carets.png")

@@ -35,16 +35,18 @@ function withoutKey(mapping, key) {
 /**
  * Where `raw` ([anchor, head] at `version` of the note, as its sender shows it)
  * is on the text this page shows; null while this page is behind `version`.
- * `ctx`: {confirmed, shown, coedit} of the state.
+ * `ctx`: {confirmed, shown, coedit, authors} of the state; `user` sent it.
  */
-export function place(raw, version, noteId, field, ctx) {
+export function place(raw, version, noteId, field, ctx, user) {
   const shown = ctx.shown[noteId];
   const row = ctx.confirmed[noteId];
   let [anchor, head] = raw;
   if (row) {
     if (version > row.version) return null;
+    const authors = (ctx.authors && ctx.authors[noteId]) || {};
     for (const entry of Array.isArray(row.recent) ? row.recent : []) {
-      if (entry[0] <= version || entry[1] !== field) continue;
+      // The sender's own typing since `version` is in its positions already.
+      if (entry[0] <= version || entry[1] !== field || (user && authors[entry[0]] === user)) continue;
       anchor = transform_position(anchor, entry[2], false);
       head = transform_position(head, entry[2], false);
     }
@@ -72,14 +74,15 @@ export function received(presence, message, ctx) {
   const valid = field && Array.isArray(raw) && raw.length === 2 && raw.every((n) => Number.isInteger(n) && n >= 0);
   const version = Number.isInteger(message.version) ? message.version : 0;
   const previous = presence[client];
-  let selection = valid ? place(raw, version, message.note, field, ctx) : null;
+  const user = typeof message.user === 'string' && message.user ? message.user : 'someone';
+  let selection = valid ? place(raw, version, message.note, field, ctx, user) : null;
   const waiting = Boolean(valid && selection === null);
   if (waiting && previous && previous.note === message.note && previous.field === field) {
     selection = previous.selection;
   }
   const entry = {
     client,
-    user: typeof message.user === 'string' && message.user ? message.user : 'someone',
+    user,
     note: message.note,
     field,
     selection,
@@ -90,6 +93,17 @@ export function received(presence, message, ctx) {
   return { ...presence, [client]: entry };
 }
 
+/** Who made the recent versions of each note (for `place`): `authors` after `event`
+ * made `version` of its note; the last AUTHORS_KEPT versions per note. */
+export function withAuthor(authors, noteId, version, user) {
+  const known = authors[noteId] || {};
+  const next = { ...known, [version]: user };
+  delete next[version - AUTHORS_KEPT];
+  return { ...authors, [noteId]: next };
+}
+
+const AUTHORS_KEPT = 200;
+
 /** After a confirmed event of `noteId`: carets waiting for a version placed, entries of a
  * deleted note dropped. */
 export function settled(presence, noteId, ctx) {
@@ -99,7 +113,7 @@ export function settled(presence, noteId, ctx) {
     if (!ctx.shown[noteId]) {
       out = withoutKey(out, client);
     } else if (entry.waiting) {
-      const selection = place(entry.raw, entry.version, noteId, entry.field, ctx);
+      const selection = place(entry.raw, entry.version, noteId, entry.field, ctx, entry.user);
       if (selection) out = { ...out, [client]: { ...entry, selection, waiting: false } };
     }
   }
@@ -108,14 +122,16 @@ export function settled(presence, noteId, ctx) {
 
 /**
  * The carets on `field` of `noteId` moved through `splices` (a change of the
- * shown text); the caret of `author` (who typed them) goes after their text.
+ * shown text made by `author`, null: this page).  The author's own carets stay:
+ * their presence counts their typing already (it is sent as they type).
  */
 export function mapped(presence, noteId, field, splices, author) {
   if (!splices || splices.length === 0) return presence;
   let out = presence;
   for (const [client, entry] of Object.entries(presence)) {
     if (entry.note !== noteId || entry.field !== field || !entry.selection) continue;
-    const selection = mapSelection(entry.selection, splices, entry.user === author);
+    if (author !== null && entry.user === author) continue;
+    const selection = mapSelection(entry.selection, splices, false);
     out = { ...out, [client]: { ...entry, selection } };
   }
   return out;

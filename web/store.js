@@ -22,6 +22,7 @@
  *   deleted: import('./timemachine.js').Deleted,
  *   coedit: Object<string, import('./sessions.js').CoeditEntry>,
  *   presence: Object<string, object>,
+ *   authors: Object<string, Object<number, string>>,
  *   lost: Lost[],
  * }} AppState
  * @typedef {{noteId: string, title: string, text: string, private: boolean, author: string,
@@ -39,7 +40,7 @@ import {
   replay,
   without,
 } from './pending.js';
-import { mapped, received, settled } from './presence.js';
+import { mapped, received, settled, withAuthor } from './presence.js';
 import {
   FIELDS,
   afterEvent,
@@ -82,6 +83,7 @@ export function initialAppState(initial) {
     deleted: initialDeleted(),
     coedit: {},
     presence: {},
+    authors: {},
     lost: [],
   };
 }
@@ -244,6 +246,9 @@ export function createAppReducer(applyEvent) {
       }
     }
     const recent = addLine(state.recent, describeEvent(event, state.confirmed, confirmed), RECENT_LIMIT);
+    const authors = row && (!previous || row.version !== previous.version)
+      ? withAuthor(state.authors, noteId, row.version, (event.meta && event.meta.user) || '')
+      : state.authors;
     const next = rebased({
       ...state,
       seq: event.seq,
@@ -252,6 +257,7 @@ export function createAppReducer(applyEvent) {
       pending,
       coedit,
       presence,
+      authors,
       lost,
       timeMachine: withStreamedEvent(state.timeMachine, event),
     });
@@ -261,7 +267,12 @@ export function createAppReducer(applyEvent) {
 }
 
 /** What presence needs to place a caret on the shown text. */
-const placing = (state) => ({ confirmed: state.confirmed.notes, shown: state.shown.notes, coedit: state.coedit });
+const placing = (state) => ({
+  confirmed: state.confirmed.notes,
+  shown: state.shown.notes,
+  coedit: state.coedit,
+  authors: state.authors,
+});
 
 function addRejection(state, event, reason) {
   const rejection = {
