@@ -24,7 +24,9 @@ def loads(text: str | bytes) -> Any:
 
 
 async def dispatch_for(flux: Services, user: User, raw: Any) -> list[Event]:
-    """Validate and dispatch `raw` as `user`; returns the stored events `user` may see."""
+    """Validate and dispatch `raw` as `user`; returns the stored events `user` may see.
+    Raises RateLimited (429) when `user` is over the dispatch rate (ratelimit.py)."""
     events = validate_events(raw, user.name, flux.settings.max_events_per_dispatch)
+    flux.dispatch_limits.check(user.name, len(events))
     stored = await flux.store.dispatch(events)
     return await flux.visibility.events(user, stored)

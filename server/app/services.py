@@ -6,13 +6,14 @@ handlers reach it with `services(request)`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
 from starlette.templating import Jinja2Templates
 
 from server.app.assets import TEMPLATES
+from server.app.ratelimit import DispatchLimits
 from server.app.sessions import Sessions
 from server.app.settings import Settings
 from server.app.throttle import Throttle
@@ -36,6 +37,12 @@ class Services:
     hub: Hub
     sessions: Sessions
     throttle: Throttle
+    dispatch_limits: DispatchLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatch_limits = DispatchLimits(
+            self.settings.dispatch_rate, self.settings.dispatch_burst
+        )
 
     @property
     def database(self) -> Database:

@@ -35,6 +35,7 @@ from server.app.auth import current_session, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import describe
 from server.app.presence import Presence, PresenceInvalid, Seat, read_presence
+from server.app.ratelimit import RateLimited
 from server.app.services import Services, services
 from server.app.users import User
 from server.store import Event, new_event_id
@@ -52,6 +53,10 @@ class Overflow(Exception):
     pass
 
 
+class Hammering(Exception):
+    """The client kept dispatching far past its rate limit (close 1008)."""
+
+
 class Connection:
     """One websocket: the event stream out, dispatches in."""
 
@@ -64,6 +69,7 @@ class Connection:
         self.send_lock = asyncio.Lock()
         self.presence: Presence | None = None
         self.seat: Seat | None = None
+        self.strikes = flux.dispatch_limits.strikes(flux.settings.ws_close_after_rejections)
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_text(json.dumps(message))
@@ -175,6 +181,8 @@ class Connection:
                     "detail": detail,
                 }
             )
+            if isinstance(error, RateLimited) and self.strikes.out():
+                raise Hammering from error
             return
         event = stored[0] if stored else None
         await self.send({"type": "confirmed", "id": event_id, "event": event})
@@ -253,6 +261,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             code, reason = POLICY_VIOLATION, SIGNED_OUT
         elif overflow in done or isinstance(error, Overflow):
             code, reason = TRY_AGAIN_LATER, "Too far behind; reconnect with after=<last seq>."
+        elif isinstance(error, Hammering):
+            code, reason = POLICY_VIOLATION, "Too many events, far past the rate limit."
         elif isinstance(error, WebSocketDisconnect):
             code, reason = error.code, "client left"
         elif error is not None:
