@@ -27,7 +27,8 @@ def side_by_side(browser: Browser, left: bytes, right: bytes, path: Path) -> Non
         "font:600 16px system-ui}figure{margin:0}figcaption{margin-bottom:6px}"
         "img{width:620px;border-radius:8px;box-shadow:0 2px 8px #0003}</style>" + images
     )
-    page.locator("body").screenshot(path=str(path))  # as tall as the pictures, no empty band
+    bottom = page.evaluate("Math.max(...[...document.images].map(i => i.getBoundingClientRect().bottom))")
+    page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 1300, "height": int(bottom) + 20})
     page.close()
 
 

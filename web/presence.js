@@ -10,14 +10,16 @@
  * placed on the text this page shows: moved through the splices committed
  * since that version (the row's `recent`), then through this page's own
  * pending typing; when this page has not applied that version yet, the
- * previous caret stays (`waiting`) until it has.  From then on it moves with
- * every change of the shown text (ours and others') until the next message
- * replaces it.  The server expires a silent sender (note: null); a deleted
+ * previous caret stays (`waiting`) until it has.  It is placed again from
+ * the message at every change of the shown text (ours and others') until the
+ * next message replaces it: the sender's own typing that arrives later is in
+ * its positions already, so that typing is skipped (`authors`; this page's own
+ * events are SELF).  The server expires a silent sender (note: null); a deleted
  * note drops its entries here.
  */
 
 import { transform_position } from './build/shared_reducers.js';
-import { pointLength, mapSelection } from './carets.js';
+import { pointLength } from './carets.js';
 import { keyOf } from './sessions.js';
 import { createThrottle } from './throttle.js';
 
@@ -104,35 +106,28 @@ export function withAuthor(authors, noteId, version, user) {
 
 const AUTHORS_KEPT = 200;
 
-/** After a confirmed event of `noteId`: carets waiting for a version placed, entries of a
- * deleted note dropped. */
+/** The author of this page's own events in `authors` (never a user name: it has U+0000). */
+export const SELF = '\u0000self';
+
+/**
+ * The carets on `noteId` placed again on the text this page shows now, from
+ * what their senders sent (after a confirmed event or local typing), waiting
+ * ones too once this page has their version; entries of a deleted note dropped.
+ */
 export function settled(presence, noteId, ctx) {
   let out = presence;
   for (const [client, entry] of Object.entries(presence)) {
     if (entry.note !== noteId) continue;
     if (!ctx.shown[noteId]) {
       out = withoutKey(out, client);
-    } else if (entry.waiting) {
-      const selection = place(entry.raw, entry.version, noteId, entry.field, ctx, entry.user);
-      if (selection) out = { ...out, [client]: { ...entry, selection, waiting: false } };
+      continue;
     }
-  }
-  return out;
-}
-
-/**
- * The carets on `field` of `noteId` moved through `splices` (a change of the
- * shown text made by `author`, null: this page).  The author's own carets stay:
- * their presence counts their typing already (it is sent as they type).
- */
-export function mapped(presence, noteId, field, splices, author) {
-  if (!splices || splices.length === 0) return presence;
-  let out = presence;
-  for (const [client, entry] of Object.entries(presence)) {
-    if (entry.note !== noteId || entry.field !== field || !entry.selection) continue;
-    if (author !== null && entry.user === author) continue;
-    const selection = mapSelection(entry.selection, splices, false);
-    out = { ...out, [client]: { ...entry, selection } };
+    if (!entry.raw) continue;
+    const selection = place(entry.raw, entry.version, noteId, entry.field, ctx, entry.user);
+    if (!selection) continue;
+    const same = entry.selection && !entry.waiting &&
+      entry.selection.anchor === selection.anchor && entry.selection.head === selection.head;
+    if (!same) out = { ...out, [client]: { ...entry, selection, waiting: false } };
   }
   return out;
 }

@@ -40,15 +40,12 @@ import {
   replay,
   without,
 } from './pending.js';
-import { mapped, received, settled, withAuthor } from './presence.js';
+import { SELF, received, settled, withAuthor } from './presence.js';
 import {
-  FIELDS,
   afterEvent,
   afterRejection,
-  keyOf,
   opened,
   outgoing,
-  remoteSplices,
   typed,
   withSessions,
   withoutNote,
@@ -139,12 +136,8 @@ export function createAppReducer(applyEvent) {
       case 'coedit/typed': {
         const coedit = typed(state, action.noteId, action.field, action.splices);
         if (!coedit) return state;
-        return {
-          ...state,
-          coedit,
-          shown: withSessions(state.shown, coedit),
-          presence: mapped(state.presence, action.noteId, action.field, action.splices, null),
-        };
+        const next = { ...state, coedit, shown: withSessions(state.shown, coedit) };
+        return { ...next, presence: settled(state.presence, action.noteId, placing(next)) };
       }
       case 'coedit/send': {
         const { coedit, event } = outgoing(state.coedit, action.key, action.event);
@@ -231,23 +224,12 @@ export function createAppReducer(applyEvent) {
       pending = pending.filter((e) => !(e.event.type === 'noteSpliced' && e.event.payload.id === noteId));
     }
     const coedit = afterEvent(state.coedit, event, state.confirmed, confirmed);
-    let presence = state.presence;
     const row = confirmed.notes[noteId];
     const previous = state.confirmed.notes[noteId];
-    if (row && previous && row.version === previous.version + 1) {
-      // Move the others' carets with the text: through the shown change of a session,
-      // else (a field this page never opened shows the server's text) the change itself.
-      const author = (event.meta && event.meta.user) || null;
-      for (const field of FIELDS) {
-        const key = keyOf(noteId, field);
-        const [old, entry] = [state.coedit[key], coedit[key]];
-        const splices = entry ? (old && entry.rev !== old.rev ? entry.shown : []) : remoteSplices(row, field);
-        presence = mapped(presence, noteId, field, splices, author);
-      }
-    }
     const recent = addLine(state.recent, describeEvent(event, state.confirmed, confirmed), RECENT_LIMIT);
+    const mine = Boolean(find(state.pending, event.id));
     const authors = row && (!previous || row.version !== previous.version)
-      ? withAuthor(state.authors, noteId, row.version, (event.meta && event.meta.user) || '')
+      ? withAuthor(state.authors, noteId, row.version, mine ? SELF : (event.meta && event.meta.user) || '')
       : state.authors;
     const next = rebased({
       ...state,
@@ -256,7 +238,6 @@ export function createAppReducer(applyEvent) {
       recent,
       pending,
       coedit,
-      presence,
       authors,
       lost,
       timeMachine: withStreamedEvent(state.timeMachine, event),
