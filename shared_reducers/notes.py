@@ -46,7 +46,7 @@ max_recent, max_recent_bytes)` builds the reducer with other bounds.
 
 Rejections (EventRejected, with a sentence a person can read): a payload that
 is not an object, a field of the wrong type, an id that is empty or longer
-than 120 characters, a title longer than 400, a user name longer than 100,
+than 120 characters, a title longer than MAX_TITLE (limits.py), a user name longer than 100,
 adding or restoring an id that exists, splices that are
 malformed or do not fit the text they were made on, more than 500 splices, a
 `baseVersion` above the note's version, a spliced text longer than 100,000
@@ -56,7 +56,9 @@ lone surrogate (the database cannot store them).  Other event types
 change nothing.  The limits are the columns of the notes table.
 """
 
+from shared_reducers.conflicts import conflict_copy_id
 from shared_reducers.errors import EventRejected
+from shared_reducers.limits import MAX_NOTE_ID, MAX_TEXT, MAX_TITLE, MAX_USER
 from shared_reducers.portable import (
     describe,
     extend,
@@ -69,6 +71,7 @@ from shared_reducers.portable import (
     is_object,
     is_storable_text,
     is_string,
+    slice_text,
     text_length,
     utf8_length,
 )
@@ -82,10 +85,8 @@ from shared_reducers.text_ops import (
     validate_splices,
 )
 
-MAX_ID = 120
-MAX_TITLE = 400
-MAX_USER = 100
-MAX_SPLICED_TEXT = 100000
+MAX_ID = MAX_NOTE_ID
+MAX_SPLICED_TEXT = MAX_TEXT
 CONFLICT = " (conflict)"
 DEFAULT_MAX_RECENT = 200
 DEFAULT_MAX_RECENT_BYTES = 65536
@@ -185,13 +186,17 @@ def note_spliced(notes, payload, event, bounds):
         raise EventRejected(
             "After these splices the title would have "
             + int_text(text_length(value))
-            + " characters; a title has at most 400."
+            + " characters; a title has at most "
+            + int_text(MAX_TITLE)
+            + "."
         )
     if text_length(value) > MAX_SPLICED_TEXT:
         raise EventRejected(
             "After these splices the text would have "
             + int_text(text_length(value))
-            + " characters; a note's text has at most 100000."
+            + " characters; a note's text has at most "
+            + int_text(MAX_TEXT)
+            + "."
         )
     return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
 
@@ -264,11 +269,14 @@ def conflict_copy(notes, note, field, value, event):
     event_id = get_or(event, "id", None)
     if not is_string(event_id) or event_id == "" or not is_storable_text(event_id):
         raise EventRejected("A stale edit needs the event's id (a uuid) to name its conflict copy.")
-    id = note["id"] + "~" + event_id
+    id = conflict_copy_id(note["id"], event_id)
     if text_length(id) > MAX_ID:
         raise EventRejected(
-            "The conflict copy's id " + id + " would be longer than 120 characters; "
-            "resolve the conflict on the note it copies."
+            "The conflict copy's id "
+            + id
+            + " would be longer than "
+            + int_text(MAX_ID)
+            + " characters; resolve the conflict on the note it copies."
         )
     if notes.get(id) is not None:
         raise EventRejected("The conflict copy " + id + " already exists.")
@@ -278,11 +286,8 @@ def conflict_copy(notes, note, field, value, event):
         title = value
     else:
         text = value
-    title = title + CONFLICT
-    if text_length(title) > MAX_TITLE:
-        raise EventRejected(
-            "The conflict copy's title would be longer than 400 characters; shorten the title."
-        )
+    # The title keeps as much as fits with the " (conflict)" mark.
+    title = slice_text(title, 0, MAX_TITLE - text_length(CONFLICT)) + CONFLICT
     copy = new_note(id, title, text, None, event)
     copy["private"] = note["private"]
     return notes.insert(copy)
@@ -337,7 +342,9 @@ def id_field(payload):
 def title_field(payload):
     title = string_field(payload, "title")
     if text_length(title) > MAX_TITLE:
-        raise EventRejected("A title must have at most 400 characters; shorten it.")
+        raise EventRejected(
+            "A title must have at most " + int_text(MAX_TITLE) + " characters; shorten it."
+        )
     return title
 
 

@@ -40,6 +40,7 @@ SUBSET.md): it runs in CPython on the server and, transpiled, in the browser.
 """
 
 from shared_reducers.errors import EventRejected
+from shared_reducers.limits import MAX_SPLICES
 from shared_reducers.portable import (
     code_points,
     describe,
@@ -51,10 +52,6 @@ from shared_reducers.portable import (
     slice_text,
     text_length,
 )
-
-MAX_SPLICES = 500
-"""Splices in one edit; a browser sends one composed list every ~200 ms."""
-
 
 # -- splices ----------------------------------------------------------------
 

@@ -16,12 +16,14 @@ from typing import Any
 
 from server.store import Event, check_event
 from shared_reducers.conflicts import COPY_SEPARATOR
-from shared_reducers.text_ops import MAX_SPLICES
+from shared_reducers.limits import (
+    MAX_NEW_NOTE_ID,
+    MAX_NOTE_ID,
+    MAX_SPLICES,
+    MAX_TEXT,
+    MAX_TITLE,
+)
 
-MAX_TITLE = 200
-MAX_TEXT = 100_000
-MAX_NOTE_ID = 50  # a conflict copy's id adds "~" and an event id (<= 64): fits the 120 of notes.id
-MAX_ANY_NOTE_ID = 120
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer both engines hold exactly (JavaScript's Number.MAX_SAFE_INTEGER)."""
 
@@ -48,7 +50,7 @@ class Field:
     choices: tuple[str, ...] = ()
 
 
-NOTE_ID = Field(str, max_length=MAX_ANY_NOTE_ID)
+NOTE_ID = Field(str, max_length=MAX_NOTE_ID)
 TITLE = Field(str, max_length=MAX_TITLE)
 TEXT = Field(str, max_length=MAX_TEXT)
 PRIVATE = Field(bool, required=False)
@@ -58,7 +60,7 @@ SPLICES = Field(list, max_length=MAX_SPLICES)
 
 SCHEMAS: dict[str, dict[str, Field]] = {
     "noteAdded": {
-        "id": Field(str, max_length=MAX_NOTE_ID, new_note_id=True),
+        "id": Field(str, max_length=MAX_NEW_NOTE_ID, new_note_id=True),
         "title": TITLE,
         "text": TEXT,
         "private": PRIVATE,

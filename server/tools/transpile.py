@@ -58,6 +58,7 @@ ENTRY_NAMES: dict[str, tuple[str, ...]] = {
     "collection": ("Collection",),
     "policy": ("denial", "may"),
     "conflicts": ("conflict_copy_id", "is_conflict_copy"),
+    "limits": ("MAX_TITLE", "MAX_TEXT"),
 }
 
 TRANSCRYPT_FLAGS = ("-b", "-n", "-ec", "-m")

@@ -8,6 +8,7 @@ import pytest
 
 from shared_reducers.combine import combine_reducers
 from shared_reducers.errors import EventRejected
+from shared_reducers.limits import MAX_TITLE
 from shared_reducers.memory import empty_state, reduce_state, rows_of
 from shared_reducers.notes import notes_reducer
 
@@ -153,12 +154,20 @@ def test_a_fractional_base_version_is_rejected() -> None:
     assert "'baseVersion' must be a whole number" in rejection(added(), edit)
 
 
-def test_a_title_longer_than_the_column_is_rejected() -> None:
-    assert "at most 400" in rejection(added(title="t" * 401))
+def test_a_title_longer_than_the_limit_is_rejected() -> None:
+    assert MAX_TITLE == 200  # one limit: validation, the reducer and the page read limits.py
+    assert "at most 200" in rejection(added(title="t" * 201))
 
 
 def test_emoji_count_as_one_character_each() -> None:
-    assert run(added(title="😀" * 400))["notes"]["n1"]["title"] == "😀" * 400
+    assert run(added(title="😀" * 200))["notes"]["n1"]["title"] == "😀" * 200
+
+
+def test_a_conflict_copy_of_a_full_length_title_keeps_what_fits_with_its_mark() -> None:
+    first = event("noteTitleEdited", {"id": "n1", "title": "x" * 200}, id="e2")
+    stale = event("noteTitleEdited", {"id": "n1", "title": "y" * 200, "baseVersion": 1}, id="e3")
+    copy = run(added(), first, stale)["notes"]["n1~e3"]["title"]
+    assert copy == "y" * 189 + " (conflict)" and len(copy) == MAX_TITLE
 
 
 def test_an_event_without_timestamp_is_rejected_when_it_writes_one() -> None:

@@ -185,10 +185,10 @@ def test_positions_of_a_stale_splice_are_checked_on_the_text_it_was_made_on() ->
 
 
 def test_the_title_limit_applies_after_the_splices() -> None:
-    reason = rejection(added(title="t" * 399), spliced(1, [[0, 0, "ab"]], "e1", field="title"))
+    reason = rejection(added(title="t" * 199), spliced(1, [[0, 0, "ab"]], "e1", field="title"))
     assert (
         reason
-        == "After these splices the title would have 401 characters; a title has at most 400."
+        == "After these splices the title would have 201 characters; a title has at most 200."
     )
 
 
