@@ -21,6 +21,7 @@ SCENARIOS = [
     "fanout",
     "browser_reducer",
     "coedit",
+    "restore",
 ]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -66,7 +67,17 @@ async def _postgres_reachable() -> bool:
     return True
 
 
+def _bench_importable() -> None:
+    """bench/ is a tool of the checkout, not part of the installed package."""
+    checkout = DOCS.parent
+    if not (checkout / "bench" / "harness.py").is_file():
+        raise SystemExit("flux bench runs from a checkout of the project (bench/ is not installed).")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+
+
 def run(args: argparse.Namespace) -> int:
+    _bench_importable()
     from bench.report import markdown, table, write_json, write_plots
 
     backends = [b for b in args.backends.split(",") if b]
