@@ -44,6 +44,7 @@ from server.store.live import Client
 log = logging.getLogger("flux.ws")
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+UNSUPPORTED_DATA = 1003
 SIGNED_OUT = "Signed out: sign in again at /login."
 BACKLOG_PAGE = 500
 CLOSE_SECONDS = 5.0
@@ -55,6 +56,10 @@ class Overflow(Exception):
 
 class Hammering(Exception):
     """The client kept dispatching far past its rate limit (close 1008)."""
+
+
+class BinaryFrame(Exception):
+    """The client sent a binary frame: the protocol is JSON text (close 1003)."""
 
 
 class Connection:
@@ -117,7 +122,7 @@ class Connection:
     async def receive(self) -> None:
         limit = self.flux.settings.max_body_bytes
         while True:
-            text = await self.websocket.receive_text()
+            text = await self.receive_text()
             if len(text.encode()) > limit:
                 await self.send({"type": "error", "error": f"Messages are at most {limit} bytes."})
                 continue
@@ -140,6 +145,17 @@ class Connection:
                 )
                 continue
             await self.dispatch(message.get("event"))
+
+    async def receive_text(self) -> str:
+        """The next text frame; a binary frame ends the connection with 1003
+        (unsupported data), a close from the client with WebSocketDisconnect."""
+        message = await self.websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+        text = message.get("text")
+        if text is None:
+            raise BinaryFrame
+        return str(text)
 
     async def take_presence(self, message: dict[str, Any]) -> None:
         try:
@@ -225,6 +241,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if after is None:
         return await _refuse(websocket, "after must be a whole number >= 0.")
     flux = services(websocket)
+    last = await flux.database.last_seq()
+    if after > last:
+        return await _refuse(
+            websocket,
+            f"after={after} is beyond the last event ({last}); reload the page.",
+        )
     await websocket.accept()
     started = time.monotonic()
     connection = Connection(websocket, flux, user, after)
@@ -265,6 +287,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             code, reason = POLICY_VIOLATION, "Too many events, far past the rate limit."
         elif isinstance(error, WebSocketDisconnect):
             code, reason = error.code, "client left"
+        elif isinstance(error, BinaryFrame):
+            code, reason = UNSUPPORTED_DATA, "Messages are JSON text frames, not binary."
         elif error is not None:
             log.error("WS %s failed: %r", user.name, error)
             code, reason = 1011, "server error; reconnect with after=<last seq>"

@@ -183,3 +183,27 @@ async def test_resume_sees_every_visible_event_exactly_once_in_order(server: Ser
     expected = [e["seq"] for e in await ada.events(limit=1000)][:-1]  # all but the marker
     assert len(expected) == 50
     assert seen == expected
+
+
+async def test_a_binary_frame_closes_with_1003_not_1011(server: Server) -> None:
+    ada = await server.client("ada")
+    async with ada.websocket() as ws:
+        assert (await receive(ws))["type"] == "hello"
+        await ws.send(b"\x00\x01binary")
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1003
+
+
+async def test_resuming_after_a_seq_beyond_the_log_is_refused_with_a_reason(
+    server: Server,
+) -> None:
+    ada = await server.client("ada")
+    await ada.ok(added("n1"))
+    async with ada.websocket(after=7) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert "beyond the last event (1)" in closed.value.rcvd.reason
