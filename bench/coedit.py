@@ -123,7 +123,13 @@ async def latency(quick: bool, workdir: Path) -> tuple[list[dict], list[dict], l
     rounds, seconds = (2, 5.0) if quick else (4, 20.0)
     port, peer_port = free_port(), free_port()
     url = f"sqlite+aiosqlite:///{workdir / 'coedit.db'}"
-    env = {"FLUX_SECRET_KEY": "bench-secret"}
+    # One address opens every client and one user sends every event: lift the
+    # per-address cap and the per-user rate limit (docs/operations.md, Limits).
+    env = {
+        "FLUX_SECRET_KEY": "bench-secret",
+        "FLUX_MAX_CONNECTIONS_PER_ADDRESS": "0",
+        "FLUX_DISPATCH_RATE": "0",
+    }
     server = spawn(
         [sys.executable, "-m", "server", "serve", "--port", str(port), "--database", url], env
     )

@@ -105,7 +105,13 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
     count = 10 if quick else 30
     db = workdir / "fanout.db"
     url = f"sqlite+aiosqlite:///{db}"
-    env = {"FLUX_SECRET_KEY": "bench-secret"}
+    # One address opens every client and one user sends every event: lift the
+    # per-address cap and the per-user rate limit (docs/operations.md, Limits).
+    env = {
+        "FLUX_SECRET_KEY": "bench-secret",
+        "FLUX_MAX_CONNECTIONS_PER_ADDRESS": "0",
+        "FLUX_DISPATCH_RATE": "0",
+    }
     add = await asyncio.to_thread(
         subprocess.run,
         [
