@@ -41,7 +41,7 @@ def test_screenshots_of_two_users_and_the_phone_layout(sign_in: SignIn, browser:
     edit(note(bob, "Groceries"), "Text", "milk, eggs, bread, coffee")
     wait_synced(bob)
     expect(note(ada, "Groceries").get_by_label("Text")).to_have_value("milk, eggs, bread, coffee")
-    expect(events(ada).first).to_contain_text("bob edited the text of “Groceries”")
+    expect(events(ada).first).to_contain_text("bob typed in “Groceries”")
     side_by_side(browser, ada.screenshot(), bob.screenshot(), DOCS / "two-users.png")
 
     phone = sign_in("ada", width=390, height=844)

@@ -52,7 +52,7 @@ def test_the_slider_shows_a_deleted_note_and_restore_brings_it_back_for_both(
     expect(past_note(ada, "Old plan")).to_be_visible()
     expect(past_note(ada, "Old plan")).to_contain_text("step one")
     banner = ada.get_by_role("region", name="The past (read-only)")
-    expect(banner).to_contain_text("ada edited the text of “Old plan”")
+    expect(banner).to_contain_text("ada typed in “Old plan”")
     expect(ada.get_by_role("list", name="Notes", exact=True)).to_have_count(0)  # not the live list
 
     past_note(ada, "Old plan").get_by_role("button", name="Restore").click()

@@ -11,7 +11,7 @@ import { repeat } from 'lit-html/directives/repeat.js';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import { Fields, colourOf } from './fields.js';
 import { unsyncedCount } from './pending.js';
-import { isConflictCopy, mayRemove, mayRestore, mayWrite, sortedNotes } from './notes.js';
+import { isConflictCopy, mayRemove, mayRestore, sortedNotes } from './notes.js';
 import { caretsOn, othersOn } from './presence.js';
 import { keyOf, unsentCount, unsentNotes } from './sessions.js';
 import { visibleNotes } from './store.js';
@@ -384,11 +384,10 @@ export class View {
       ? html` · edited by ${note.updatedBy} <time datetime=${note.updatedAt}>${clock(note.updatedAt)}</time>`
       : nothing;
     const others = othersOn(state.presence, note.id);
-    const readOnly = !mayWrite(state.user);
     return html`
       <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
-        ${this.field(note, 'title', 'Title', readOnly)}
-        ${this.field(note, 'text', 'Text', readOnly)}
+        ${this.field(note, 'title', 'Title')}
+        ${this.field(note, 'text', 'Text')}
         ${others.length
           ? html`<div class="here" role="group" aria-label="Also here">${others.map(
               (user) => html`<span class="who-else" style=${styleMap({ '--who': colourOf(user) })}>${user}</span> `,
@@ -418,7 +417,7 @@ export class View {
 
   /** The Title or Text control: its value and caret are kept by `this.fields` (fields.js),
    * not by lit, so a re-render never moves the caret. */
-  field(note, field, caption, readOnly) {
+  field(note, field, caption) {
     const f = this.fields;
     const events = {
       input: (e) => f.onInput(e.target, e),
@@ -435,12 +434,12 @@ export class View {
     const id = field + '-' + note.id;
     const control = field === 'title'
       ? html`<input type="text" id=${id} class="title" placeholder="Untitled" maxlength="400"
-          data-note=${note.id} data-field="title" ?readonly=${readOnly}
+          data-note=${note.id} data-field="title"
           @input=${events.input} @compositionstart=${events.compositionstart}
           @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
           @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}>`
       : html`<textarea id=${id} class="text" rows="4" placeholder="Write something…"
-          data-note=${note.id} data-field="text" ?readonly=${readOnly}
+          data-note=${note.id} data-field="text"
           @input=${events.input} @compositionstart=${events.compositionstart}
           @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
           @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}></textarea>`;
