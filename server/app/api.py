@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from server.app import search
 from server.app.auth import current_user, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import HttpError, error_response, json_errors
@@ -90,9 +91,19 @@ async def visible_notes(flux: Services, user: User) -> tuple[list[Row], int]:
 
 @json_errors
 async def get_notes(request: Request) -> Response:
+    """Every visible note; with `q`, a page of the visible notes that match (docs/api.md)."""
     user = await _user(request)
-    notes, seq = await visible_notes(services(request), user)
-    return JSONResponse({"notes": notes, "seq": seq})
+    params = request.query_params
+    if "q" not in params:
+        if "limit" in params or "after" in params:
+            raise HttpError(400, "limit and after page a search: give q=words as well.")
+        notes, seq = await visible_notes(services(request), user)
+        return JSONResponse({"notes": notes, "seq": seq})
+    terms, limit, after = search.parse(params)
+    notes, cursor, seq = await services(request).database.read(
+        lambda conn: search.search_notes(conn, user.name, terms, limit, after)
+    )
+    return JSONResponse({"notes": notes, "seq": seq, "next": cursor})
 
 
 def _int_param(request: Request, name: str, default: int) -> int:

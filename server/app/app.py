@@ -31,6 +31,7 @@ from server.app.http_errors import to_response
 from server.app.notes_store import reducer as notes_reducer
 from server.app.policy import AuthorizingReducer, authorizing
 from server.app.schema import metadata as notes_metadata
+from server.app.search_index import drop_stale_sqlite_indexes
 from server.app.services import TEMPLATES_DIR, Services
 from server.app.sessions import Sessions
 from server.app.settings import Settings
@@ -134,6 +135,8 @@ async def open_store(url: str) -> Store:
     database = await connect(url, notes_metadata)
     try:
         await check_up_to_date(database)
+        if database.dialect == "sqlite":  # a replay leaves the old table's FTS5 index behind
+            await database.write(lambda conn, _head: drop_stale_sqlite_indexes(conn))
         await Users(database).create_tables()
     except BaseException:
         await database.close()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Text, event
 from sqlalchemy.dialects.mysql import MEDIUMTEXT
 
+from server.app.search_index import SEARCH, create_search_index, drop_sqlite_index
 from server.store.sql import JsonText, exact_string
 
 metadata = MetaData()
@@ -40,3 +41,19 @@ removed_notes = Table(
     Column("removedAt", String(24), nullable=False),
     Column("removedBy", String(100), nullable=False),
 )
+
+# One row per note with its words normalised, under the database's own
+# full-text index (server/app/search_index.py keeps it; server/app/search.py
+# queries it); `propagate` lets replay's copies of the table get their index too.
+note_search = Table(
+    SEARCH,
+    metadata,
+    Column("id", exact_string(120), primary_key=True),
+    Column("author", String(100), nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("updatedAt", String(24), nullable=False),
+    Column("body", Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
+)
+
+event.listen(note_search, "after_create", create_search_index, propagate=True)
+event.listen(note_search, "after_drop", drop_sqlite_index, propagate=True)
