@@ -3,7 +3,7 @@
  * sessions, presence and the websocket.  Nothing else reaches for globals.
  */
 
-import { combine_reducers, notes_reducer, state_reducer } from './build/shared_reducers.js';
+import { notes_app, state_reducer } from './build/shared_reducers.js';
 import { find, toWire, unsyncedCount } from './pending.js';
 import { createPresenceSender } from './presence.js';
 import { keyOf, unsentCount } from './sessions.js';
@@ -16,7 +16,8 @@ import { View } from './view.js';
 /** Typing goes out as noteSpliced at most this often (one event in flight per field). */
 const SEND_EVERY_MS = 200;
 
-const rootReducer = combine_reducers({ notes: notes_reducer });
+// The notes app's root reducer, the one the server runs: notes and removed notes.
+const rootReducer = notes_app;
 const applyEvent = state_reducer(rootReducer);
 
 const view = new View(document);

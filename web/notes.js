@@ -6,7 +6,10 @@
  * the server would refuse.
  */
 
-import { conflict_copy_id, is_conflict_copy, may } from './build/shared_reducers.js';
+import { MAX_TITLE, conflict_copy_id, is_conflict_copy, may } from './build/shared_reducers.js';
+
+/** The most characters a title may have (shared_reducers/limits.py, as the server checks). */
+export { MAX_TITLE };
 
 /** Notes of a state (an object by id), newest first: stable while someone types. */
 export function sortedNotes(notes) {

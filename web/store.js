@@ -63,7 +63,10 @@ const RECENT_LIMIT = 50;
 
 /** @returns {AppState} */
 export function initialAppState(initial) {
-  const confirmed = { notes: { ...(initial.notes || {}) } };
+  const confirmed = {
+    notes: { ...(initial.notes || {}) },
+    removed_notes: { ...(initial.removed_notes || {}) },
+  };
   const recent = describeBacklog(initial.events || [], confirmed).slice(0, RECENT_LIMIT);
   return {
     user: initial.user || { name: '', role: '' },

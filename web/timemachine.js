@@ -74,7 +74,7 @@ export function createReplayer(applyEvent) {
   const checkpoints = new Map(); // count -> {seq, state}
   return function stateAfter(events, count) {
     let start = 0;
-    let state = { notes: {} };
+    let state = { notes: {}, removed_notes: {} };
     for (let at = count - (count % CHECKPOINT_EVERY); at > 0; at -= CHECKPOINT_EVERY) {
       const saved = checkpoints.get(at);
       if (saved && events[at - 1] && events[at - 1].seq === saved.seq) {

@@ -11,7 +11,7 @@ import { repeat } from 'lit-html/directives/repeat.js';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import { Fields, colourOf } from './fields.js';
 import { unsyncedCount } from './pending.js';
-import { isConflictCopy, mayRemove, mayRestore, sortedNotes } from './notes.js';
+import { MAX_TITLE, isConflictCopy, mayRemove, mayRestore, mayWrite, sortedNotes } from './notes.js';
 import { caretsOn, othersOn } from './presence.js';
 import { keyOf, unsentCount, unsentNotes } from './sessions.js';
 import { visibleNotes } from './store.js';
@@ -228,13 +228,14 @@ export class View {
       <section class="notes" aria-labelledby="notes-heading">
         <div class="toolbar">
           <h2 id="notes-heading">Notes</h2>
-          <label class="toggle"><input type="checkbox" id="new-private"> Private</label>
-          <button type="button" class="primary" @click=${() => this.newNote()}>New note</button>
+          <label class="toggle"><input type="checkbox" id="new-private" ?disabled=${!mayWrite(state.user)}> Private</label>
+          <button type="button" class="primary" ?disabled=${!mayWrite(state.user)}
+            @click=${() => this.newNote()}>New note</button>
           ${this.deletedToggle(state)}
         </div>
         ${state.deleted.open ? this.deletedNotes(state) : nothing}
         ${state.user.role === 'viewer'
-          ? html`<p class="hint">You are a viewer: you can read notes; the server refuses changes.</p>`
+          ? html`<p class="hint">You are a viewer: you can read notes but not change them.</p>`
           : nothing}
         ${state.lost.map((lost) => this.lost(lost, state))}
         ${orphans.map((r) => this.rejection(r))}
@@ -386,8 +387,8 @@ export class View {
     const others = othersOn(state.presence, note.id);
     return html`
       <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
-        ${this.field(note, 'title', 'Title')}
-        ${this.field(note, 'text', 'Text')}
+        ${this.field(note, 'title', 'Title', state)}
+        ${this.field(note, 'text', 'Text', state)}
         ${others.length
           ? html`<div class="here" role="group" aria-label="Also here">${others.map(
               (user) => html`<span class="who-else" style=${styleMap({ '--who': colourOf(user) })}>${user}</span> `,
@@ -417,8 +418,9 @@ export class View {
 
   /** The Title or Text control: its value and caret are kept by `this.fields` (fields.js),
    * not by lit, so a re-render never moves the caret. */
-  field(note, field, caption) {
+  field(note, field, caption, state) {
     const f = this.fields;
+    const readOnly = !mayWrite(state.user);
     const events = {
       input: (e) => f.onInput(e.target, e),
       compositionstart: (e) => f.onCompositionStart(e.target),
@@ -433,13 +435,13 @@ export class View {
     };
     const id = field + '-' + note.id;
     const control = field === 'title'
-      ? html`<input type="text" id=${id} class="title" placeholder="Untitled" maxlength="400"
-          data-note=${note.id} data-field="title"
+      ? html`<input type="text" id=${id} class="title" placeholder="Untitled" maxlength=${MAX_TITLE}
+          data-note=${note.id} data-field="title" ?readonly=${readOnly}
           @input=${events.input} @compositionstart=${events.compositionstart}
           @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
           @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}>`
       : html`<textarea id=${id} class="text" rows="4" placeholder="Write something…"
-          data-note=${note.id} data-field="text"
+          data-note=${note.id} data-field="text" ?readonly=${readOnly}
           @input=${events.input} @compositionstart=${events.compositionstart}
           @compositionend=${events.compositionend} @focus=${events.caret} @select=${events.caret}
           @keyup=${events.caret} @mouseup=${events.caret} @scroll=${events.scroll} @blur=${events.blur}></textarea>`;

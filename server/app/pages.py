@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from server.app.assets import NODE_MODULES, ROOT, WEB
 from server.app.auth import current_user
-from server.app.schema import notes
+from server.app.schema import notes, removed_notes
 from server.app.services import services
 from server.app.users import User
 from server.app.visibility import row_visible
@@ -50,20 +50,22 @@ RECENT_EVENTS = 30
 RECENT_WINDOW = 200
 
 
-def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Event]]:
-    """The last seq, every note and the last events of the log, in one
-    transaction so they match."""
+def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Row], list[Event]]:
+    """The last seq, every note, every removed note and the last events of the
+    log, in one transaction so they match."""
     seq = last_seq(conn)
     rows = [dict(row._mapping) for row in conn.execute(select(notes))]
+    removed = [dict(row._mapping) for row in conn.execute(select(removed_notes))]
     recent = read_after(conn, max(0, seq - RECENT_WINDOW))
-    return seq, rows, recent
+    return seq, rows, removed, recent
 
 
 async def initial_state(request: Request, user: User) -> dict[str, Any]:
-    """What the page embeds: the user, the notes they may see, the last seq, and
-    the recent events they may see (oldest first) for the events panel."""
+    """What the page embeds: the user, the notes and removed notes they may see,
+    the last seq, and the recent events they may see (oldest first) for the
+    events panel."""
     flux = services(request)
-    seq, rows, recent = await flux.database.read(read_snapshot)
+    seq, rows, removed, recent = await flux.database.read(read_snapshot)
     visible = [row for row in rows if row_visible(user, row)]
     visible.sort(key=lambda row: (row["createdAt"], row["id"]), reverse=True)
     events = await flux.visibility.events(user, recent)
@@ -71,6 +73,9 @@ async def initial_state(request: Request, user: User) -> dict[str, Any]:
         "user": user.as_json(),
         "seq": seq,
         "notes": {row["id"]: row for row in visible},
+        # The shared root reducer reads them: a restore on the page is checked
+        # against the removed note, as on the server.
+        "removed_notes": {row["id"]: row for row in removed if row_visible(user, row)},
         "events": events[-RECENT_EVENTS:],
     }
 

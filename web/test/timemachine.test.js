@@ -95,7 +95,7 @@ test('events streamed while loading are kept; moving to the end is now', () => {
   state = reducer(state, { type: 'timemachine/moved', position: 4 });
   assert.equal(state.timeMachine.past, null);
   state = reducer(state, { type: 'timemachine/moved', position: 0 });
-  assert.deepEqual(state.timeMachine.past, { notes: {} });
+  assert.deepEqual(state.timeMachine.past, { notes: {}, removed_notes: {} });
   assert.equal(state.timeMachine.line, null);
 });
 
