@@ -22,6 +22,7 @@ SCENARIOS = [
     "browser_reducer",
     "coedit",
     "restore",
+    "search",
 ]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
