@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MAX_SAFE_INTEGER = 2**53 - 1
 REDUCERS = ROOT / "shared_reducers"
 ESCAPE_HATCH = "portable.py"
 """The one module allowed pragmas and executable comments."""
@@ -409,7 +410,29 @@ class _Checker(ast.NodeVisitor):
             self.check_condition(node.operand)
         self.generic_visit(node)
 
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, int) and not isinstance(node.value, bool):
+            self.check_safe_integer(node, node.value)
+
+    def check_safe_integer(self, node: ast.AST, value: int) -> None:
+        if abs(value) > MAX_SAFE_INTEGER:
+            self.report(
+                node,
+                f"{value} is beyond ±(2**53 - 1), the whole numbers JavaScript holds exactly "
+                "(the browser computes with another number; the server refuses such numbers in "
+                "events); keep integers within that range",
+            )
+
     def visit_BinOp(self, node: ast.BinOp) -> None:
+        if (
+            isinstance(node.op, ast.Pow)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.right, ast.Constant)
+            and type(node.left.value) is int
+            and type(node.right.value) is int
+            and 0 <= node.right.value <= 1024
+        ):
+            self.check_safe_integer(node, node.left.value**node.right.value)
         left, right = self.kind(node.left), self.kind(node.right)
         if isinstance(node.op, ast.Add) and "list" in (left, right):
             self.report(
