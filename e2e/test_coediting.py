@@ -284,4 +284,6 @@ def test_screenshot_of_two_carets_in_one_note(sign_in: SignIn, browser: Browser)
     wait_synced(bob)
     time.sleep(0.3)
     clip = {"x": 0, "y": 0, "width": 900, "height": 470}
-    side_by_side(browser, ada.screenshot(clip=clip), bob.screenshot(clip=clip), DOCS / "two-carets.png")
+    side_by_side(
+        browser, ada.screenshot(clip=clip), bob.screenshot(clip=clip), DOCS / "two-carets.png"
+    )

@@ -50,7 +50,9 @@ def test_simultaneous_edits_converge_and_keep_both_texts(
     expect(notes(ada)).to_have_count(1)
     expect(notes(bob)).to_have_count(1)
     shown_ada = note(ada, "Plan").get_by_label("Text")
-    expect(shown_ada).to_have_value(re.compile("^(ada's versionbob's version|bob's versionada's version)$"))
+    expect(shown_ada).to_have_value(
+        re.compile("^(ada's versionbob's version|bob's versionada's version)$")
+    )
     expect(note(bob, "Plan").get_by_label("Text")).to_have_value(shown_ada.input_value())
     stored = [text for _title, text in db_notes(server).values()]
     assert stored == [shown_ada.input_value()] and stored[0] in both

@@ -27,8 +27,12 @@ def side_by_side(browser: Browser, left: bytes, right: bytes, path: Path) -> Non
         "font:600 16px system-ui}figure{margin:0}figcaption{margin-bottom:6px}"
         "img{width:620px;border-radius:8px;box-shadow:0 2px 8px #0003}</style>" + images
     )
-    bottom = page.evaluate("Math.max(...[...document.images].map(i => i.getBoundingClientRect().bottom))")
-    page.screenshot(path=str(path), clip={"x": 0, "y": 0, "width": 1300, "height": int(bottom) + 20})
+    bottom = page.evaluate(
+        "Math.max(...[...document.images].map(i => i.getBoundingClientRect().bottom))"
+    )
+    page.screenshot(
+        path=str(path), clip={"x": 0, "y": 0, "width": 1300, "height": int(bottom) + 20}
+    )
     page.close()
 
 
