@@ -219,3 +219,26 @@ async def test_replay_builds_the_search_table_for_an_existing_log(db_url: str) -
         assert (await verify(server.flux.database, reducer)).ok
         assert await asyncio.to_thread(main, ["replay", "--database", db_url]) == 0
         assert sorted(await found(ada, "cafe")) == ["n1", "n3"]  # the live index after a swap
+
+
+async def test_sqlite_keeps_one_fts_index_across_replays(sqlite_url: str) -> None:
+    store = await open_notes_store(sqlite_url)
+    await store.dispatch(added("n1", "Café"))
+    await store.get_database().close()
+    for _ in range(2):
+        assert await asyncio.to_thread(main, ["replay", "--database", sqlite_url]) == 0
+    store = await open_store(sqlite_url)  # drops the index the last swap left behind
+    try:
+        async with store.get_database().engine.connect() as conn:
+            names = await conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+            )
+            [fts] = [name for (name,) in names]
+        rows = await store.get_database().read(
+            lambda c: c.exec_driver_sql(
+                f'SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH \'cafe\''
+            ).all()
+        )
+        assert len(rows) == 1
+    finally:
+        await store.get_database().close()
