@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select, union_all
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -27,11 +27,9 @@ from server.app.users import User
 from server.app.visibility import row_visible
 from server.store import Event, Row
 from server.store.history import OutOfRange, state_at
-from server.store.sql import last_seq
+from server.store.sql import events_table, last_seq, row_to_event
 from shared_reducers.notes_app import nothing_to_restore
 from shared_reducers.policy import may
-
-SCAN_PAGE = 500
 
 
 async def _user(request: Request) -> User:
@@ -123,25 +121,36 @@ def _int_param(request: Request, name: str, default: int) -> int:
     return value
 
 
+def _visible_events_after(
+    conn: Connection, user: User, after: int, limit: int
+) -> tuple[list[Event], int]:
+    """One query: the database skips the events of notes `user` may not see
+    (others' private notes and their copies, from the read model), so a user
+    who may see little costs no decoding of everyone else's events."""
+    hidden = [
+        select(table.c.id).where(table.c.private.is_(True), table.c.author != user.name)
+        for table in (notes_table, removed_notes)
+    ]
+    note_id = events_table.c.payload["id"].as_string()
+    query = (
+        select(events_table)
+        .where(
+            events_table.c.seq > after,
+            or_(note_id.is_(None), note_id.not_in(union_all(*hidden).scalar_subquery())),
+        )
+        .order_by(events_table.c.seq)
+        .limit(limit)
+    )
+    found = [row_to_event(row) for row in conn.execute(query)]
+    scanned = found[-1]["seq"] if len(found) == limit else last_seq(conn)
+    return found, scanned
+
+
 async def visible_events_after(
     flux: Services, user: User, after: int, limit: int
 ) -> tuple[list[Event], int]:
-    """Up to `limit` visible events after `after`, and the last seq scanned."""
-    found: list[Event] = []
-    scanned = after
-    while len(found) < limit:
-        page = await flux.database.events_after(scanned, SCAN_PAGE)
-        if not page:
-            break
-        for event in await flux.visibility.events(user, page):
-            found.append(event)
-            scanned = event["seq"]
-            if len(found) == limit:
-                return found, scanned
-        scanned = page[-1]["seq"]
-        if len(page) < SCAN_PAGE:
-            break
-    return found, scanned
+    """Up to `limit` visible events after `after`, and the last seq looked at."""
+    return await flux.database.read(lambda conn: _visible_events_after(conn, user, after, limit))
 
 
 @json_errors

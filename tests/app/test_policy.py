@@ -261,3 +261,14 @@ async def test_reusing_another_users_event_id_is_409_and_reveals_nothing(server:
     assert "mine" not in await ada.notes()
     again = await bob.dispatch({**added("secret", private=True), "id": "shared-id"})
     assert again.status_code == 200 and again.json() == [first]
+
+
+async def test_events_of_others_private_notes_are_skipped_by_the_database(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added(f"p{i}", private=True) for i in range(40)])
+    await bob.ok(added("shared"))
+    answer = (await ada.http.get("/api/events?after=0&limit=5")).json()
+    assert [e["payload"]["id"] for e in answer["events"]] == ["shared"]
+    assert answer["scanned"] == 41
+    mine = (await bob.http.get("/api/events?after=0&limit=5")).json()
+    assert [e["seq"] for e in mine["events"]] == [1, 2, 3, 4, 5] and mine["scanned"] == 5
