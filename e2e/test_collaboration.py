@@ -44,18 +44,19 @@ def test_simultaneous_edits_converge_and_keep_both_texts(
     wait_synced(ada)
     wait_synced(bob)
 
-    # Both replaced "start": it is deleted once, both typed texts stay, in one note, the
-    # one committed first first; both pages and the database agree.
-    both = {"ada's versionbob's version", "bob's versionada's version"}
+    # Each replaced the text they saw.  If bob's page had not shown ada's version
+    # yet when he replaced the text, both replaced "start": it is deleted once and
+    # both typed texts stay, the one committed first first.  If it had (the live
+    # stream can be that fast), bob replaced ada's text, which was visible to him.
+    # Either way: one note, no conflict copy, both pages and the database agree.
+    wanted = re.compile("^(ada's versionbob's version|bob's versionada's version|bob's version)$")
     expect(notes(ada)).to_have_count(1)
     expect(notes(bob)).to_have_count(1)
     shown_ada = note(ada, "Plan").get_by_label("Text")
-    expect(shown_ada).to_have_value(
-        re.compile("^(ada's versionbob's version|bob's versionada's version)$")
-    )
+    expect(shown_ada).to_have_value(wanted)
     expect(note(bob, "Plan").get_by_label("Text")).to_have_value(shown_ada.input_value())
     stored = [text for _title, text in db_notes(server).values()]
-    assert stored == [shown_ada.input_value()] and stored[0] in both
+    assert stored == [shown_ada.input_value()]
     expect(ada.get_by_text("Conflict copy", exact=True)).to_have_count(0)
 
 
