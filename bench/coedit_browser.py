@@ -66,9 +66,8 @@ async def browser_round(
                 pages.append(page)
             fields = []
             for i, page in enumerate(pages):
-                item = (
-                    page.get_by_role("list", name="Notes")
-                    .get_by_role("listitem", name=f"Note: {title}", exact=True)
+                item = page.get_by_role("list", name="Notes").get_by_role(
+                    "listitem", name=f"Note: {title}", exact=True
                 )
                 field = item.get_by_label("Text")
                 await field.wait_for(timeout=15_000)

@@ -72,7 +72,9 @@ def _bench_importable() -> None:
     """bench/ is a tool of the checkout, not part of the installed package."""
     checkout = DOCS.parent
     if not (checkout / "bench" / "harness.py").is_file():
-        raise SystemExit("flux bench runs from a checkout of the project (bench/ is not installed).")
+        raise SystemExit(
+            "flux bench runs from a checkout of the project (bench/ is not installed)."
+        )
     if str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))
 
