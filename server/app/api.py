@@ -28,7 +28,9 @@ from server.app.visibility import row_visible
 from server.store import Event, Row
 from server.store.history import OutOfRange, state_at
 from server.store.sql import events_table, last_seq, row_to_event
-from shared_reducers.notes_app import nothing_to_restore
+from shared_reducers.conflicts import COPY_SEPARATOR, is_conflict_copy
+from shared_reducers.memory import empty_state, reduce_state
+from shared_reducers.notes_app import notes_app, nothing_to_restore
 from shared_reducers.policy import may
 
 
@@ -179,10 +181,34 @@ async def get_history(request: Request) -> Response:
     note_id: str = request.path_params["note_id"]
     if not await flux.visibility.note(user, note_id):
         raise HttpError(404, f"There is no note {note_id} you may see.")
-    events = await flux.database.read(lambda conn: events_of_note(conn, note_id))
+    events, before = await flux.database.read(lambda conn: _history_events(conn, note_id))
     if not events:
         raise HttpError(404, f"There is no note {note_id} you may see.")
-    return JSONResponse({"events": await flux.visibility.events(user, events)})
+    visible = await flux.visibility.events(user, events)
+    return JSONResponse({"events": visible, "notes": notes_after(before, visible, note_id)})
+
+
+def _history_events(conn: Connection, note_id: str) -> tuple[list[Event], list[Event]]:
+    """The note's events, and for a conflict copy the events of its original
+    before the edit that made it (the reducer needs them to make the copy)."""
+    events = events_of_note(conn, note_id)
+    if not is_conflict_copy(note_id) or not events:
+        return events, []
+    original = events_of_note(conn, note_id.split(COPY_SEPARATOR, 1)[0])
+    return events, [e for e in original if e["seq"] < events[0]["seq"]]
+
+
+def notes_after(before: list[Event], events: list[Event], note_id: str) -> list[Row | None]:
+    """The note as it was after each of `events` (None once removed), folded in
+    memory through the shared root reducer: only this note's events are read."""
+    state = empty_state(notes_app.collection_names)
+    for event in before:
+        state = reduce_state(notes_app, state, event)
+    shown: list[Row | None] = []
+    for event in events:
+        state = reduce_state(notes_app, state, event)
+        shown.append(state["notes"].get(note_id))
+    return shown
 
 
 def _at_param(request: Request) -> int | None:

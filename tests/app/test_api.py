@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.flux_server import Server, added, content_edited, removed
+from tests.support.flux_server import Server, added, content_edited, removed, spliced
 
 
 async def test_healthz_answers_when_the_database_does(server: Server) -> None:
@@ -93,6 +93,21 @@ async def test_history_lists_every_event_of_the_note(server: Server) -> None:
         "noteContentEdited",
         "noteRemoved",
     ]
+    texts = [note and note["text"] for note in response.json()["notes"]]
+    assert texts == ["Some text", "b", None]
+
+
+async def test_history_shows_the_text_after_each_burst_of_typing(server: Server) -> None:
+    ada = await server.client("ada")
+    await ada.ok(added("n1", text="Hello"))
+    await ada.ok(spliced("n1", "text", 1, [[5, 0, " world"]]))
+    await ada.ok(spliced("n1", "text", 1, [[0, 0, ">> "]]))  # made on version 1: transformed
+    response = (await ada.http.get("/api/notes/n1/history")).json()
+    assert [note["text"] for note in response["notes"]] == [
+        "Hello",
+        "Hello world",
+        ">> Hello world",
+    ]
 
 
 async def test_history_of_a_conflict_copy_starts_with_the_edit_that_made_it(
@@ -106,6 +121,7 @@ async def test_history_of_a_conflict_copy_starts_with_the_edit_that_made_it(
     await ada.ok(content_edited(copy_id, "merged"))
     response = await ada.http.get(f"/api/notes/{copy_id}/history")
     assert [e["seq"] for e in response.json()["events"]] == [3, 4]
+    assert [note["text"] for note in response.json()["notes"]] == ["stale", "merged"]
 
 
 async def test_history_of_an_unknown_note_is_404(server: Server) -> None:
