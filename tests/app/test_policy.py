@@ -272,3 +272,22 @@ async def test_events_of_others_private_notes_are_skipped_by_the_database(server
     assert answer["scanned"] == 41
     mine = (await bob.http.get("/api/events?after=0&limit=5")).json()
     assert [e["seq"] for e in mine["events"]] == [1, 2, 3, 4, 5] and mine["scanned"] == 5
+
+
+async def test_a_conflict_copy_id_cannot_be_restored_into_someone_elses_stream(
+    server: Server,
+) -> None:
+    """bob used to restore 'diary~<his event id>': a private row of his that showed
+    up in ada's stream and that she could not remove.  Only notes that existed
+    can be restored, and ids with '~' are made only by the reducer."""
+    ada, bob = await cast(server, "editor")
+    await ada.ok(added("diary"))
+    [mine] = await bob.ok(added("bobs"))
+    for note_id in (f"diary~{mine['id']}", f"bobs~{mine['id']}"):
+        response = await bob.dispatch(restored(note_id, True))
+        assert response.status_code == 409
+        assert response.json()["error"] == f"There is no deleted note {note_id} to restore."
+        response = await bob.dispatch(added(note_id, private=True))
+        assert response.status_code == 422
+    assert sorted(await ada.notes()) == ["bobs", "diary"]
+    assert len(await server.log()) == 2
