@@ -12,17 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from server.store import Event, check_event
 from shared_reducers.conflicts import COPY_SEPARATOR
-from shared_reducers.limits import (
-    MAX_NEW_NOTE_ID,
-    MAX_NOTE_ID,
-    MAX_SPLICES,
-    MAX_TEXT,
-    MAX_TITLE,
-)
+from shared_reducers.schemas import FIELDS, KINDS
+from shared_reducers.schemas import SCHEMAS as SHARED_SCHEMAS
 
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer both engines hold exactly (JavaScript's Number.MAX_SAFE_INTEGER)."""
@@ -48,34 +43,30 @@ class Field:
     max_length: int | None = None
     new_note_id: bool = False
     choices: tuple[str, ...] = ()
+    splices: bool = False
 
 
-NOTE_ID = Field(str, max_length=MAX_NOTE_ID)
-TITLE = Field(str, max_length=MAX_TITLE)
-TEXT = Field(str, max_length=MAX_TEXT)
-PRIVATE = Field(bool, required=False)
-BASE_VERSION = Field(int, required=False)
-FIELD = Field(str, choices=("title", "text"))
-SPLICES = Field(list, max_length=MAX_SPLICES)
+VALUE_TYPES: dict[str, type] = {"string": str, "bool": bool, "int": int, "list": list}
+
+
+def _field(kind: Any, required: Any) -> Field:
+    """The Field of a kind of shared_reducers/schemas.py (untyped, portable data)."""
+    value_type, most = cast(tuple[str, int], KINDS[str(kind)])
+    return Field(
+        VALUE_TYPES[str(value_type)],
+        required=bool(required),
+        max_length=most or None,
+        new_note_id=kind == "newNoteId",
+        choices=tuple(FIELDS) if kind == "field" else (),
+        splices=kind == "splices",
+    )
+
 
 SCHEMAS: dict[str, dict[str, Field]] = {
-    "noteAdded": {
-        "id": Field(str, max_length=MAX_NEW_NOTE_ID, new_note_id=True),
-        "title": TITLE,
-        "text": TEXT,
-        "private": PRIVATE,
-    },
-    "noteTitleEdited": {"id": NOTE_ID, "title": TITLE, "baseVersion": BASE_VERSION},
-    "noteContentEdited": {"id": NOTE_ID, "text": TEXT, "baseVersion": BASE_VERSION},
-    "noteRemoved": {"id": NOTE_ID},
-    "noteRestored": {"id": NOTE_ID, "title": TITLE, "text": TEXT, "private": PRIVATE},
-    "noteSpliced": {
-        "id": NOTE_ID,
-        "field": FIELD,
-        "baseVersion": Field(int),
-        "splices": SPLICES,
-    },
+    event_type: {name: _field(kind, required) for name, (kind, required) in fields.items()}
+    for event_type, fields in SHARED_SCHEMAS.items()
 }
+"""event type -> payload field -> Field, from shared_reducers/schemas.py."""
 
 TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", list: "a list"}
 
@@ -116,7 +107,7 @@ def _check_field(where: str, value: Any, spec: Field) -> None:
     if isinstance(value, list):
         if spec.max_length is not None and len(value) > spec.max_length:
             raise Invalid(where, f"has {len(value)} items; at most {spec.max_length} are allowed.")
-        if spec is SPLICES:
+        if spec.splices:
             _check_splices(where, value)
 
 
@@ -129,7 +120,7 @@ def _check_splices(where: str, splices: list[Any]) -> None:
             raise Invalid(at, f"must be [at, removeCount, insertText]; got {splice!r:.60}.")
         _check_field(f"{at}[0]", splice[0], Field(int))
         _check_field(f"{at}[1]", splice[1], Field(int))
-        _check_field(f"{at}[2]", splice[2], TEXT)
+        _check_field(f"{at}[2]", splice[2], _field("text", True))
 
 
 def check_payload(kind: str, payload: Any, prefix: str = "") -> None:

@@ -59,6 +59,7 @@ ENTRY_NAMES: dict[str, tuple[str, ...]] = {
     "policy": ("denial", "may"),
     "conflicts": ("conflict_copy_id", "is_conflict_copy"),
     "limits": ("MAX_TITLE", "MAX_TEXT"),
+    "schemas": ("SCHEMAS", "KINDS"),
 }
 
 TRANSCRYPT_FLAGS = ("-b", "-n", "-ec", "-m")
