@@ -81,8 +81,16 @@ class ThreadServer:
         self.app = app = await open_app(
             Settings(database_url=self.url, secret_key=uuid.uuid4().hex)
         )
+        # No keepalive pings: websockets draws their payloads from the global `random`,
+        # and a draw in another thread while hypothesis generates looks to hypothesis
+        # like a strategy using `random` (a deprecation, an error under -W error).
         config = uvicorn.Config(
-            app, ws="websockets-sansio", log_config=None, access_log=False, lifespan="off"
+            app,
+            ws="websockets-sansio",
+            ws_ping_interval=None,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
@@ -301,6 +309,7 @@ def socket_client(server: ThreadServer, http: AsgiHttp) -> Iterator[ClientConnec
         additional_headers={"Cookie": f"flux_session={cookie}"},
         origin=Origin(server.base),
         max_size=None,
+        ping_interval=None,
     ) as ws:
         assert json.loads(ws.recv(timeout=5))["type"] == "hello"
         yield ws
