@@ -12,22 +12,18 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.tools.transpile import BUILD, ENTRY_FILE, SOURCE, build_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import MemoryDatabase, apply_changeset, empty_state, rows_of
 from shared_reducers.notes_app import notes_app
+from tests.support.node_process import NodeProcess
 
-RUNNER = Path(__file__).parents[1] / "support" / "node" / "run_reducer.mjs"
 EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
 root = notes_app  # the root reducer the server and the page run
 
@@ -261,51 +257,19 @@ def canonical(value: Any) -> str:
 # -- Node's side ----------------------------------------------------------------
 
 
-def ensure_build() -> Path:
-    """web/build/shared_reducers.js, rebuilt when a shared_reducers/*.py is newer."""
-    entry = BUILD / ENTRY_FILE
-    newest = max(p.stat().st_mtime for p in SOURCE.glob("*.py"))
-    if not entry.exists() or entry.stat().st_mtime < newest:
-        build_reducers()
-    return entry
+class NodeReducer(NodeProcess):
+    """tests/support/node/run_reducer.mjs: one case (a list of events) per request."""
 
-
-class NodeReducer:
-    """One long-lived Node process; one JSON line per case each way."""
-
-    def __init__(self, entry: Path) -> None:
-        node = shutil.which("node")
-        if node is None:
-            pytest.fail("Node is needed for the isomorphism tests; install Node 20.")
-        self.process = subprocess.Popen(
-            [node, str(RUNNER), str(entry)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-        )
+    def __init__(self) -> None:
+        super().__init__("run_reducer.mjs")
 
     def run(self, events: list[Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"events": events}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            pytest.fail(f"the Node runner exited with code {self.process.wait()}")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        return self.ask({"events": events})
 
 
 @pytest.fixture(scope="session")
 def node_reducer() -> Iterator[NodeReducer]:
-    runner = NodeReducer(ensure_build())
+    runner = NodeReducer()
     yield runner
     runner.close()
 

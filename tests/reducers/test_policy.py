@@ -10,7 +10,7 @@ import subprocess
 from typing import Any
 
 from shared_reducers.policy import RULES, denial, may
-from tests.reducers.test_isomorphism import ensure_build
+from tests.support.node_process import ensure_build
 
 USERS = [
     {"name": n, "role": r} for n, r in [("ada", "editor"), ("root", "admin"), ("val", "viewer")]
