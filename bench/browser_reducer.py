@@ -14,10 +14,10 @@ from pathlib import Path
 
 from bench.harness import Result, Row
 from bench.timemachine import synthetic_log
-from server.app.notes_store import reducer
 from server.tools.transpile import BUILD, build_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import empty_state, state_reducer
+from shared_reducers.notes_app import notes_app as reducer  # the page's root reducer
 
 NAME = "browser_reducer"
 TITLE = "7. Shared reducer in the browser's engine (Node 20)"
@@ -26,7 +26,7 @@ NODE_SCRIPT = Path(__file__).resolve().parent / "node" / "reducer_bench.mjs"
 
 
 def _fold_cpython(events: list[dict]) -> dict:
-    state = empty_state(["notes"])
+    state = empty_state(reducer.collection_names)
     step = state_reducer(reducer)
     for event in events:
         try:

@@ -67,14 +67,28 @@ export function notesReducer(state, event) {
       throw new Rejected(`${event.type} needs a payload object.`);
     }
   };
+  const removed = state.removed_notes || {};
   switch (event.type) {
-    case 'noteAdded':
-    case 'noteRestored': {
+    case 'noteAdded': {
       needPayload();
       const id = noteId(payload);
       if (notes[id] !== undefined) throw new Rejected(`Note ${id} already exists.`);
+      if (removed[id] !== undefined) throw new Rejected(`The note id ${id} was used before.`);
       const note = newNote(id, title(payload), str(payload, 'text'), privateFlag(payload), event);
       return { ...state, notes: { ...notes, [id]: note } };
+    }
+    case 'noteRestored': {
+      // Only a removed note comes back, with its author, privacy and creation time.
+      needPayload();
+      const id = noteId(payload);
+      if (notes[id] !== undefined) throw new Rejected(`Note ${id} is not deleted.`);
+      const former = removed[id];
+      if (former === undefined) throw new Rejected(`There is no deleted note ${id} to restore.`);
+      if (privateFlag(payload) !== former.private) throw new Rejected('A restore keeps the privacy.');
+      const note = { ...newNote(id, title(payload), str(payload, 'text'), former.private, event),
+                     author: former.author, createdAt: former.createdAt };
+      const { [id]: _back, ...still } = removed;
+      return { ...state, notes: { ...notes, [id]: note }, removed_notes: still };
     }
     case 'noteTitleEdited':
       needPayload();
@@ -85,9 +99,13 @@ export function notesReducer(state, event) {
     case 'noteRemoved': {
       needPayload();
       const id = noteId(payload);
-      if (notes[id] === undefined) throw new Rejected(`Note ${id} does not exist or was deleted.`);
+      const note = notes[id];
+      if (note === undefined) throw new Rejected(`Note ${id} does not exist or was deleted.`);
       const { [id]: _gone, ...rest } = notes;
-      return { ...state, notes: rest };
+      const kept = { id, title: note.title, text: note.text, author: note.author,
+                     private: note.private, createdAt: note.createdAt,
+                     removedAt: event.timestamp, removedBy: userOf(event) };
+      return { ...state, notes: rest, removed_notes: { ...removed, [id]: kept } };
     }
     default:
       return state;
