@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from server.app.schema import metadata
 from server.store import connect
+from tests.support.backends import terminate_the_waiting_dispatch
 from tests.support.flux_processes import (
     FLUX,
     ROOT,
@@ -169,7 +170,7 @@ async def test_a_terminated_connection_answers_503_and_writes_nothing(
                 await locker.execute("SELECT * FROM notes WHERE id = 'n1' FOR UPDATE")
                 retitle = {"type": "noteTitleEdited", "payload": {"id": "n1", "title": "lost"}}
                 post = asyncio.create_task(instance.post_events(cookie, [added("n2"), retitle]))
-                await _terminate_waiting_backend(killer)
+                await terminate_the_waiting_dispatch(killer)
                 answer = await post
         finally:
             await locker.close()
@@ -188,19 +189,6 @@ async def _url_args(url: str) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     return dict(make_url(url).translate_connect_args(username="user"))
-
-
-async def _terminate_waiting_backend(admin: asyncpg.Connection) -> None:
-    async with asyncio.timeout(10):
-        while True:
-            pid = await admin.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if pid is not None:
-                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-                return
-            await asyncio.sleep(0.02)
 
 
 async def titles_when_only_seq_1_is_logged(url: str) -> dict[str, str]:

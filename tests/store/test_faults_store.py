@@ -15,6 +15,7 @@ import pytest
 
 from server.store import Store, StoreUnavailable
 from tests.store.items import added, edited
+from tests.support.backends import terminate_the_waiting_dispatch
 
 POSTGRES = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
@@ -22,20 +23,6 @@ POSTGRES = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def admin_connection(store: Store) -> asyncpg.Connection:
     url = store.get_database().engine.url
     return await asyncpg.connect(**url.translate_connect_args(username="user"))
-
-
-async def terminate_the_waiting_dispatch(admin: asyncpg.Connection) -> int:
-    """Wait until a backend of this database waits on a lock; terminate it; return its pid."""
-    async with asyncio.timeout(10):
-        while True:
-            pid = await admin.fetchval(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-            )
-            if pid is not None:
-                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
-                return int(pid)
-            await asyncio.sleep(0.02)
 
 
 @POSTGRES

@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 
+import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -124,3 +125,17 @@ def server_database(
         unreachable(backend, found)
         raise AssertionError("unreachable")  # pragma: no cover
     return found
+
+
+async def terminate_the_waiting_dispatch(admin: asyncpg.Connection) -> int:
+    """Wait until a backend of this database waits on a lock; terminate it; return its pid."""
+    async with asyncio.timeout(10):
+        while True:
+            pid = await admin.fetchval(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if pid is not None:
+                assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+                return int(pid)
+            await asyncio.sleep(0.02)
