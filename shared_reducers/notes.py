@@ -8,6 +8,7 @@ Events and payloads:
     noteRemoved        {id}
     noteRestored       {id, title, text, private?}
     noteSpliced        {id, field: "title" | "text", baseVersion, splices}
+    notePrivacyChanged {id, private}   (the author makes the note private or shared)
 
 A note row is {id, title, text, author, private, createdAt, updatedAt,
 updatedBy, version, recent}.  Who and when come from the event (`meta.user`, else
@@ -114,6 +115,8 @@ def make_notes_reducer(max_recent, max_recent_bytes):
             return note_removed(notes, payload_of(event, kind))
         if kind == "noteRestored":
             return note_restored(notes, payload_of(event, kind), event)
+        if kind == "notePrivacyChanged":
+            return privacy_changed(notes, payload_of(event, kind), event, bounds)
         return notes.no_change()
 
     return notes_reducer
@@ -139,6 +142,24 @@ def note_restored(notes, payload, event):
 def note_removed(notes, payload):
     note = existing_note(notes, payload)
     return notes.remove(note["id"])
+
+
+def privacy_changed(notes, payload, event, bounds):
+    """The author makes a note private or shared: an applied edit of `private`
+    (next version, who and when); its `recent` entry has no splices, so the
+    typing of both text fields transforms through it unchanged.  Setting the
+    privacy the note already has changes nothing."""
+    note = existing_note(notes, payload)
+    hidden = get_or(payload, "private", None)
+    if not is_bool(hidden):
+        raise EventRejected(
+            "notePrivacyChanged needs 'private' as true or false; got "
+            + found(payload, "private")
+            + "."
+        )
+    if hidden == note["private"]:
+        return notes.no_change()
+    return notes.update(note["id"], changed(note, "private", hidden, [], event, bounds))
 
 
 def note_spliced(notes, payload, event, bounds):

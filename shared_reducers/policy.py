@@ -17,7 +17,8 @@ The rules, in order:
 - `private.authorOnly`: a private note is changed only by its author (admins
   included: admins may do everything on *shared* notes);
 - the event type's own rule: everyone who writes may add and edit; editors
-  remove and restore only their own notes, admins also shared ones.
+  remove and restore only their own notes, admins also shared ones; only the
+  author makes a note private or shared (`notePrivacyChanged`).
 """
 
 from shared_reducers.portable import get_or, has_key
@@ -28,6 +29,7 @@ ADMIN = "admin"
 
 WRITERS = "writers"
 OWN_OR_ADMIN = "ownOrAdmin"
+AUTHOR = "author"
 
 # event type -> [rule name, description, who]
 RULES = {
@@ -57,6 +59,11 @@ RULES = {
         "editors restore only their own notes; admins also restore shared notes",
         OWN_OR_ADMIN,
     ],
+    "notePrivacyChanged": [
+        "notePrivacyChanged.authorOnly",
+        "only its author makes a note private or shared (admins included)",
+        AUTHOR,
+    ],
 }
 
 
@@ -81,6 +88,8 @@ def denial(user, kind, note):
             + " is private to its author; only they may change it.",
         ]
     if rule[2] == OWN_OR_ADMIN and author != name and not (role == ADMIN and not hidden):
+        return [rule[0], "Denied: " + rule[1] + "."]
+    if rule[2] == AUTHOR and author != name:
         return [rule[0], "Denied: " + rule[1] + "."]
     return None
 

@@ -61,4 +61,8 @@ SCHEMAS = {
         "text": ["text", True],
         "private": ["flag", False],
     },
+    "notePrivacyChanged": {
+        "id": ["noteId", True],
+        "private": ["flag", True],
+    },
 }

@@ -184,3 +184,42 @@ def test_text_the_database_cannot_store_is_rejected() -> None:
 def test_a_lone_surrogate_is_rejected() -> None:
     payload = {"id": "n1", "title": "", "text": "\ud800"}
     assert "U+0000 or a lone surrogate" in rejection(event("noteAdded", payload))
+
+
+def privacy(note: str, private: Any, id: str = "p1", at: str = LATER, user: str = "ada") -> dict:
+    return event("notePrivacyChanged", {"id": note, "private": private}, id=id, at=at, user=user)
+
+
+def test_the_author_makes_a_note_private_like_an_edit() -> None:
+    note = run(added(), privacy("n1", True))["notes"]["n1"]
+    assert note["private"] is True
+    assert (note["version"], note["updatedAt"], note["updatedBy"]) == (2, LATER, "ada")
+    assert note["recent"] == [[2, "private", []]]
+    assert (note["title"], note["text"], note["createdAt"]) == ("Hello", "Hi", AT)
+
+
+def test_a_private_note_made_shared_again() -> None:
+    note = run(added(), privacy("n1", True), privacy("n1", False, id="p2"))["notes"]["n1"]
+    assert note["private"] is False
+    assert note["version"] == 3
+
+
+def test_setting_the_privacy_a_note_has_changes_nothing() -> None:
+    assert run(added(), privacy("n1", False)) == run(added())
+
+
+def test_typing_made_before_a_privacy_change_is_not_a_conflict() -> None:
+    splice = event(
+        "noteSpliced",
+        {"id": "n1", "field": "text", "baseVersion": 1, "splices": [[2, 0, "!"]]},
+        id="s1",
+    )
+    state = run(added(), privacy("n1", True), splice)
+    assert state["notes"]["n1"]["text"] == "Hi!"
+    assert state["notes"]["n1"]["version"] == 3
+    assert list(state["notes"]) == ["n1"]
+
+
+def test_a_privacy_change_needs_a_flag_and_an_existing_note() -> None:
+    assert "'private' as true or false; got a string" in rejection(added(), privacy("n1", "yes"))
+    assert "does not exist" in rejection(privacy("n9", True))

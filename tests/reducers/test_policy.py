@@ -76,3 +76,13 @@ def test_javascript_decides_the_same_in_every_case() -> None:
         check=True,
     )
     assert json.loads(ran.stdout) == [denial(*case) for case in CASES]
+
+
+def test_only_the_author_changes_a_notes_privacy_admins_included() -> None:
+    ada, root = USERS[0], USERS[1]
+    assert rule(ada, "notePrivacyChanged", NOTES[1]) is None
+    assert rule(ada, "notePrivacyChanged", NOTES[2]) is None
+    assert rule(ada, "notePrivacyChanged", NOTES[3]) == "notePrivacyChanged.authorOnly"
+    assert rule(root, "notePrivacyChanged", NOTES[3]) == "notePrivacyChanged.authorOnly"
+    assert rule(root, "notePrivacyChanged", NOTES[4]) == "private.authorOnly"
+    assert not may({"name": "bob", "role": "viewer"}, "notePrivacyChanged", NOTES[3])
