@@ -17,6 +17,11 @@ in are validated here and handed to the instance's `Presence`; each
 connection runs a publisher (throttled) and a deliverer (its presence
 outbox, sent through the same `send_text` as events, one message at a time,
 so events never wait behind more than one presence message).
+
+Heartbeat: the page sends `{"type": "ping"}` every few seconds and treats the
+socket as dead when no `pong` comes back in time (a dropped network leaves a
+TCP connection open for minutes); a ping is answered at once and is not a
+dispatch, so it never counts against the rate limit.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ UNSUPPORTED_DATA = 1003
 SIGNED_OUT = "Signed out: sign in again at /login."
 BACKLOG_PAGE = 500
 CLOSE_SECONDS = 5.0
+PING_ID_CHARS = 100
 
 
 class Overflow(Exception):
@@ -135,12 +141,15 @@ class Connection:
             if kind == "presence":
                 await self.take_presence(message)
                 continue
+            if kind == "ping":
+                await self.send(pong(message))
+                continue
             if kind != "dispatch":
                 await self.send(
                     {
                         "type": "error",
-                        "error": 'Expected {"type": "dispatch", "event": {...}} or '
-                        f'{{"type": "presence", ...}}; got {text[:80]!r}.',
+                        "error": 'Expected {"type": "dispatch", "event": {...}}, '
+                        f'{{"type": "presence", ...}} or {{"type": "ping"}}; got {text[:80]!r}.',
                     }
                 )
                 continue
@@ -202,6 +211,19 @@ class Connection:
             return
         event = stored[0] if stored else None
         await self.send({"type": "confirmed", "id": event_id, "event": event})
+
+
+def pong(ping: dict[str, Any]) -> dict[str, Any]:
+    """The answer to the page's heartbeat `{"type": "ping", "id"?}`: `{"type": "pong"}`,
+    with the ping's `id` when it is a short string or a whole number (so the page can
+    match them).  A ping dispatches nothing, so it never counts against the rate limit."""
+    answer: dict[str, Any] = {"type": "pong"}
+    ping_id = ping.get("id")
+    if (isinstance(ping_id, int) and not isinstance(ping_id, bool)) or (
+        isinstance(ping_id, str) and len(ping_id) <= PING_ID_CHARS
+    ):
+        answer["id"] = ping_id
+    return answer
 
 
 def presence_of(websocket: WebSocket, flux: Services) -> Presence:

@@ -207,3 +207,70 @@ async def test_resuming_after_a_seq_beyond_the_log_is_refused_with_a_reason(
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1008
     assert "beyond the last event (1)" in closed.value.rcvd.reason
+
+
+async def test_a_ping_is_answered_with_a_pong_that_names_it(sqlite_server: Server) -> None:
+    ada = await sqlite_server.client("ada")
+    async with ada.websocket() as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "ping", "id": 7}))
+        assert await receive(ws) == {"type": "pong", "id": 7}
+        await ws.send(json.dumps({"type": "ping"}))
+        assert await receive(ws) == {"type": "pong"}
+        # An id that is neither a short string nor a whole number is not echoed.
+        await ws.send(json.dumps({"type": "ping", "id": {"a": 1}}))
+        assert await receive(ws) == {"type": "pong"}
+        await ws.send(json.dumps({"type": "ping", "id": "x" * 101}))
+        assert await receive(ws) == {"type": "pong"}
+    assert await sqlite_server.log() == []
+
+
+async def test_pings_do_not_count_against_the_dispatch_rate_limit(sqlite_url: str) -> None:
+    async with running_server(sqlite_url, dispatch_rate=1, dispatch_burst=3) as server:
+        ada = await server.client("ada")
+        async with ada.websocket() as ws:
+            await receive(ws)
+            for number in range(50):
+                await ws.send(json.dumps({"type": "ping", "id": number}))
+            pongs = [await receive(ws) for _ in range(50)]
+            assert pongs == [{"type": "pong", "id": n} for n in range(50)]
+            for name in ("n1", "n2", "n3"):
+                await ws.send(json.dumps({"type": "dispatch", "event": added(name)}))
+            answers = [m for m in [await receive(ws) for _ in range(6)] if m["type"] != "event"]
+    assert [a["type"] for a in answers] == ["confirmed"] * 3
+
+
+async def test_a_ping_between_dispatches_is_answered_in_turn(server: Server) -> None:
+    ada = await server.client("ada")
+    first, second = added("n1"), added("n2")
+    async with ada.websocket() as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "dispatch", "event": first}))
+        await ws.send(json.dumps({"type": "ping", "id": "p1"}))
+        await ws.send(json.dumps({"type": "dispatch", "event": second}))
+        answers: list[dict] = []
+        streamed: list[str] = []
+        while len(answers) < 3 or len(streamed) < 2:
+            message = await receive(ws)
+            if message["type"] == "event":
+                streamed.append(message["event"]["payload"]["id"])
+            else:
+                answers.append(message)
+    # Messages are handled in the order they came: confirmation, pong, confirmation.
+    assert [(a["type"], a["id"]) for a in answers] == [
+        ("confirmed", first["id"]),
+        ("pong", "p1"),
+        ("confirmed", second["id"]),
+    ]
+    assert streamed == ["n1", "n2"]
+
+
+async def test_an_unknown_message_still_gets_an_error_that_names_ping(
+    sqlite_server: Server,
+) -> None:
+    ada = await sqlite_server.client("ada")
+    async with ada.websocket() as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "pang"}))
+        error = await receive(ws)
+    assert error["type"] == "error" and '"ping"' in error["error"] and "pang" in error["error"]
