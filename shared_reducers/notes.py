@@ -62,7 +62,6 @@ from shared_reducers.errors import EventRejected
 from shared_reducers.limits import MAX_NOTE_ID, MAX_TEXT, MAX_TITLE, MAX_USER
 from shared_reducers.portable import (
     describe,
-    extend,
     get_or,
     has_key,
     int_text,
@@ -245,25 +244,53 @@ def recent_of(note):
 
 
 def bounded(recent, entry, bounds):
-    """`recent` with `entry` added, without the oldest entries beyond the bounds."""
-    entries = []
-    extend(entries, recent)
-    entries.append(entry)
-    start = len(entries)
-    total = 0
+    """`recent` with `entry` added, without the oldest entries beyond the bounds.
+
+    Most edits drop nothing.  When the count fits and an upper bound of the
+    bytes fits too (`bytes_at_most`: no text is measured), the tail is copied
+    once with the entry added.  Otherwise the exact sizes are summed from the
+    newest entry back, only as far as entries are kept, and only the entries
+    kept are copied."""
+    if len(recent) + 1 <= bounds[0]:
+        room = bounds[1] - bytes_at_most(entry)
+        for each in recent:
+            if room < 0:
+                break
+            room = room - bytes_at_most(each)
+        if room >= 0:
+            kept = list(recent)
+            kept.append(entry)
+            return kept
+    total = entry_bytes(entry)
+    if bounds[0] < 1 or total > bounds[1]:
+        return []
+    start = len(recent)
     while start > 0:
-        size = entry_bytes(entries[start - 1])
-        if len(entries) - start + 1 > bounds[0] or total + size > bounds[1]:
+        size = entry_bytes(recent[start - 1])
+        if len(recent) - start + 2 > bounds[0] or total + size > bounds[1]:
             break
         total = total + size
         start = start - 1
-    return entries[start:]
+    kept = recent[start:]
+    kept.append(entry)
+    return kept
 
 
 def entry_bytes(entry):
+    """The size of one `recent` entry as the bounds count it (see the module's docstring)."""
     size = ENTRY_OVERHEAD
     for splice in entry[2]:
         size = size + ENTRY_OVERHEAD + utf8_length(splice[2])
+    return size
+
+
+def bytes_at_most(entry):
+    """An upper bound of entry_bytes(entry) that measures no text: a character
+    takes at most 4 bytes in UTF-8, and `len` counts code points in CPython
+    and UTF-16 units (at most 3 bytes each) in JavaScript."""
+    size = ENTRY_OVERHEAD
+    for splice in entry[2]:
+        size = size + ENTRY_OVERHEAD + 4 * len(splice[2])
     return size
 
 
