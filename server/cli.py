@@ -15,6 +15,7 @@ from server.commands import (
     at,
     bench,
     check_reducers,
+    crosscheck,
     demo,
     export,
     history,
@@ -39,6 +40,7 @@ COMMAND_MODULES = [
     users,
     transpile,
     check_reducers,
+    crosscheck,
 ]
 
 

@@ -1,0 +1,287 @@
+"""flux crosscheck: the same events through a reducer in CPython and in Node.
+
+The notes app's reducers are crosschecked as `notes=shared_reducers.notes:notes_reducer`:
+the command's FUNCTION is a reducer `(collection, event) -> changeset`, and
+notes_app (shared_reducers/notes_app.py) is already a root reducer over two
+collections, so it does not fit that contract.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from server.cli import main
+from server.tools.casegen import generate_cases
+from server.tools.crosscheck import Case, crosscheck, parse_spec, stamp
+
+NOTES = "notes=shared_reducers.notes:notes_reducer"
+
+ITEMS_SCHEMAS = """
+SCHEMAS = {
+    "itemAdded": {"id": ["itemId", True], "title": ["title", True]},
+    "itemRemoved": {"id": ["itemId", True]},
+}
+KINDS = {"itemId": ["string", 20], "title": ["string", 3]}
+"""
+
+
+def write_package(root: Path, name: str, reducer: str) -> None:
+    """A package `name` with a module `reducers` outside this repository."""
+    (root / name).mkdir()
+    (root / name / "__init__.py").write_text("")
+    (root / name / "reducers.py").write_text(textwrap.dedent(reducer))
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_the_notes_reducer_agrees_on_200_generated_cases(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["crosscheck", NOTES, "--generate", "200", "--seed", "7"]) == 0
+    out = capsys.readouterr().out
+    assert "200 cases, 0 differ (generated with --seed 7)" in out
+
+
+def test_generated_cases_exercise_both_accepting_and_rejecting() -> None:
+    events = generate_cases(["shared_reducers.notes"], 200, 3)
+    report = crosscheck([parse_spec(NOTES)], [Case(n, e) for n, e in enumerate(events, 1)])
+    assert report.differences == []
+    assert report.cases == 200
+    assert report.accepted > 300
+    assert report.rejected > 300
+    assert report.final_rows > 100
+
+
+def test_generation_is_reproducible_and_fuzzes() -> None:
+    first = generate_cases(["shared_reducers.notes"], 100, 11)
+    assert first == generate_cases(["shared_reducers.notes"], 100, 11)
+    assert first != generate_cases(["shared_reducers.notes"], 100, 12)
+    text = json.dumps(first)
+    for odd in ("__proto__", "constructor", "toString", "\\ud83d\\ude00", "\\u0301", "\\u05e9"):
+        assert odd in text
+    events = [event for case in first for event in case]
+    assert any(event.get("type") == "unknownEvent" for event in events)
+    assert any("payload" not in event for event in events)
+    assert any(event.get("payload") is None for event in events)
+    assert any(
+        isinstance(event.get("payload"), dict)
+        and event.get("type") == "noteAdded"
+        and "title" not in event["payload"]
+        for event in events
+    )
+
+
+def test_a_reducer_counting_utf16_units_differs_at_the_event(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "diverging_len",
+        """
+        from shared_reducers.errors import EventRejected
+        from shared_reducers.portable import get_or
+
+        def items_reducer(items, event):
+            if get_or(event, "type", None) != "itemAdded":
+                return items.no_change()
+            payload = event["payload"]
+            if len(payload["title"]) > 3:
+                raise EventRejected("A title has at most 3 characters.")
+            return items.insert({"id": payload["id"], "title": payload["title"]})
+        """,
+    )
+    cases = elsewhere / "cases.jsonl"
+    ok = [{"type": "itemAdded", "payload": {"id": "a", "title": "abc"}}]
+    emoji = [*ok, {"type": "itemAdded", "payload": {"id": "b", "title": "a😀b"}}]
+    cases.write_text(f"{json.dumps(ok)}\n\n{json.dumps(emoji)}\n")
+    code = main(["crosscheck", "items=diverging_len.reducers:items_reducer", "--cases", str(cases)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "2 cases, 1 differ" in out
+    assert "First differing case: case 2 (line 3)" in out
+    assert (
+        'They part at event 1: {"type": "itemAdded", "payload": {"id": "b", "title": "a😀b"}' in out
+    )
+    assert "CPython: accepted" in out
+    assert "Node:    rejected EventRejected: A title has at most 3 characters." in out
+
+
+def test_a_changeset_made_with_plus_differs(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "diverging_plus",
+        """
+        from shared_reducers.portable import get_or
+
+        def items_reducer(items, event):
+            if get_or(event, "type", None) != "itemAdded":
+                return items.no_change()
+            id = event["payload"]["id"]
+            return items.insert({"id": id}) + items.insert({"id": id + "-copy"})
+        """,
+    )
+    cases = elsewhere / "cases.jsonl"
+    cases.write_text(json.dumps([{"type": "itemAdded", "payload": {"id": "a"}}]) + "\n")
+    code = main(
+        ["crosscheck", "items=diverging_plus.reducers:items_reducer", "--cases", str(cases)]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "1 cases, 1 differ" in out
+    assert "They part at event 0" in out
+    assert "CPython: accepted" in out
+    assert (
+        "Node:    raised TypeError: When called with an event of type 'itemAdded', "
+        "the reducer for 'items' returned a string"
+    ) in out
+
+
+def test_rows_that_differ_at_the_end_are_shown(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "diverging_rows",
+        """
+        from shared_reducers.portable import get_or
+
+        def items_reducer(items, event):
+            if get_or(event, "type", None) != "itemAdded":
+                return items.no_change()
+            title = event["payload"]["title"]
+            return items.insert({"id": event["payload"]["id"], "size": len(title)})
+        """,
+    )
+    cases = elsewhere / "cases.jsonl"
+    cases.write_text(json.dumps([{"type": "itemAdded", "payload": {"id": "a", "title": "😀"}}]))
+    code = main(
+        ["crosscheck", "items=diverging_rows.reducers:items_reducer", "--cases", str(cases)]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Every event agrees; the rows at the end differ:" in out
+    assert 'CPython: items: [{"id": "a", "size": 1}]' in out
+    assert 'Node:    items: [{"id": "a", "size": 2}]' in out
+
+
+def test_generate_reads_the_modules_schemas_and_finds_the_divergence(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "diverging_schema",
+        ITEMS_SCHEMAS
+        + """
+from shared_reducers.errors import EventRejected
+from shared_reducers.portable import get_or, is_object, is_string
+
+
+def items_reducer(items, event):
+    payload = get_or(event, "payload", None)
+    if get_or(event, "type", None) != "itemAdded" or not is_object(payload):
+        return items.no_change()
+    title = get_or(payload, "title", None)
+    id = get_or(payload, "id", None)
+    if not is_string(title) or not is_string(id) or items.get(id) is not None:
+        raise EventRejected("no")
+    if len(title) > 3:
+        raise EventRejected("A title has at most 3 characters.")
+    return items.insert({"id": id, "title": title})
+""",
+    )
+    spec = "items=diverging_schema.reducers:items_reducer"
+    assert main(["crosscheck", spec, "--generate", "300", "--seed", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "300 cases, " in out and ", 0 differ" not in out
+    assert "CPython: accepted" in out
+    assert "Node:    rejected EventRejected: A title has at most 3 characters." in out
+
+
+def test_a_cases_file_with_bad_json_names_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('[{"type": "noteAdded"}]\n[{"type": "noteAdded",]\n')
+    assert main(["crosscheck", NOTES, "--cases", str(cases)]) == 2
+    err = capsys.readouterr().err
+    assert f"{cases}, line 2: not JSON" in err
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ('{"type": "noteAdded"}', "line 1: a case is a JSON list of events; got dict"),
+        ("[9007199254740992]", "line 1: not JSON: the integer 9007199254740992 is beyond"),
+        ("[NaN]", "line 1: not JSON: NaN is not JSON"),
+    ],
+)
+def test_a_case_that_the_server_would_not_take_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, complaint: str
+) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(line + "\n")
+    assert main(["crosscheck", NOTES, "--cases", str(cases)]) == 2
+    assert complaint in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["notes:shared_reducers.notes", "--generate", "1"], "COLLECTION=MODULE:FUNCTION"),
+        (["notes=shared_reducers.nope:f", "--generate", "1"], "cannot import shared_reducers.nope"),
+        (["notes=shared_reducers.notes:nope", "--generate", "1"], "has no function 'nope'"),
+        ([NOTES], "Give either --cases FILE or --generate N"),
+        ([NOTES, "--generate", "0"], "--generate needs a positive number"),
+    ],
+)
+def test_misuse_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+) -> None:
+    assert main(["crosscheck", *args]) == 2
+    assert complaint in capsys.readouterr().err
+
+
+def test_generate_without_schemas_says_what_to_declare(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(elsewhere, "no_schemas", "def items_reducer(items, event):\n    return []\n")
+    assert main(["crosscheck", "items=no_schemas.reducers:items_reducer", "--generate", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--generate needs SCHEMAS: no_schemas.reducers declares none" in err
+    assert "no_schemas has no schemas module" in err
+
+
+def test_events_are_stamped_as_the_store_would() -> None:
+    stamped = stamp([{"type": "a"}, {"type": "b", "meta": {}, "timestamp": "t"}, "x"])
+    assert stamped[0]["timestamp"] == "2023-11-14T22:13:20.000Z"
+    assert stamped[0]["meta"] == {"user": "alice"}
+    assert stamped[0]["seq"] == 1
+    assert stamped[1] == {
+        "type": "b",
+        "meta": {},
+        "timestamp": "t",
+        "id": "00000000-0000-4000-8000-000000000002",
+        "seq": 2,
+    }
+    assert stamped[2] == "x"
+
+
+def test_a_thousand_generated_cases_take_well_under_a_minute(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["crosscheck", NOTES, "--generate", "1000"]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    seconds = float(out.split("time: ")[1].split(" s")[0])
+    assert seconds < 60
