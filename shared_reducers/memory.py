@@ -1,14 +1,29 @@
 """The in-memory read model: a plain state and the changesets applied to it.
 
-State shape (the same in CPython and in the browser's Redux store):
+State shape (the same in CPython and in the browser's Redux store): a mapping
+from collection name to the collection's rows, in one of two forms.
 
-    {"notes": {"<id>": {"id": "<id>", ...}, ...}, ...}
+- Plain: {"<id>": {"id": "<id>", ...}, ...}.  What JSON.parse gives (the
+  first render's JSON can be used as the state as it is) and what
+  `empty_state` makes.  Applying an operation copies the whole mapping.
+- Shared (structural sharing): [count, slots], a two-level hashed trie.
+  `slots` is a list of FANOUT entries, each None or a list of FANOUT leaves,
+  each None or a mapping {"<id>": row} of the ids whose hash lands there.
+  Applying an operation copies one leaf and two lists of FANOUT entries, so
+  an event costs the same whatever the number of rows.  `shared_state` turns
+  a state into this form (once, in O(rows)); `plain_state` turns it back.
 
-In JavaScript the state and its collections are plain objects (what
-JSON.parse gives), so the first render's JSON can be used as the state as it
-is.  Applying never mutates: it returns a new state that shares untouched
-parts with the old one, as Redux expects.  A changeset that does not fit the
-state raises ChangesetConflict and changes nothing.
+Read rows through `row_of`, `rows_of`, `ids_of`, `row_count` and
+`changed_ids`, which take either form.  Applying keeps each collection's form.
+Applying never mutates: it returns a new state that shares untouched parts
+with the old one, as Redux expects (a changed row gives a new state, a new
+collection, new lists on its path and a new leaf; every other row, leaf and
+collection keeps its identity).  A changeset that does not fit the state
+raises ChangesetConflict and changes nothing.
+
+The hash is computed on code points with astral characters counted as their
+high surrogate, so CPython and JavaScript put every id in the same slot and
+the two engines build equal states.
 """
 
 from shared_reducers.collection import Collection
@@ -29,6 +44,9 @@ from shared_reducers.portable import (
     without,
 )
 
+FANOUT = 32
+"""Entries per level of a shared collection: 32 * 32 leaves."""
+
 
 class MemoryCollection(Collection):
     def __init__(self, name, rows):
@@ -36,9 +54,7 @@ class MemoryCollection(Collection):
         self.rows = rows
 
     def get(self, id):
-        if has_key(self.rows, id):
-            return self.rows[id]
-        return None
+        return find_row(self.rows, id)
 
 
 class LiveCollection(Collection):
@@ -49,10 +65,7 @@ class LiveCollection(Collection):
         self.database = database
 
     def get(self, id):
-        rows = get_or(self.database.state, self.name, None)
-        if rows is not None and has_key(rows, id):
-            return rows[id]
-        return None
+        return find_row(get_or(self.database.state, self.name, None), id)
 
 
 class MemoryDatabase:
@@ -74,10 +87,207 @@ class MemoryDatabase:
 
 
 def empty_state(names):
+    """A state with these collections, empty and plain."""
     state = empty_map()
     for name in names:
         put(state, name, empty_map())
     return state
+
+
+def shared_state(state):
+    """The same state with every collection in the shared form (see above).
+
+    O(rows) once; every operation applied afterwards costs the same whatever
+    the number of rows.  A collection already shared is kept as it is."""
+    out = empty_map()
+    for name in keys_of(state):
+        put(out, name, shared_rows(state[name]))
+    return out
+
+
+def plain_state(state):
+    """The same state with every collection as a plain mapping {id: row}."""
+    out = empty_map()
+    for name in keys_of(state):
+        put(out, name, plain_rows(state[name]))
+    return out
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def row_of(state, name, id):
+    """The row `id` of collection `name`, or None."""
+    return find_row(get_or(state, name, None), id)
+
+
+def row_count(state, name):
+    """The number of rows of collection `name`."""
+    rows = get_or(state, name, None)
+    if rows is None:
+        return 0
+    if is_list(rows):
+        return rows[0]
+    return len(keys_of(rows))
+
+
+def rows_of(state, name):
+    """The rows of one collection as a list sorted by id (code point order)."""
+    rows = plain_rows(get_or(state, name, None))
+    out = []
+    for id in sort_texts(keys_of(rows)):
+        out.append(rows[id])
+    return out
+
+
+def ids_of(state, name):
+    """The ids of one collection, sorted by code point."""
+    return sort_texts(keys_of(plain_rows(get_or(state, name, None))))
+
+
+def changed_ids(old_state, new_state, name):
+    """The ids (sorted) whose row in collection `name` was added, replaced or
+    removed between two states.  Between shared collections it looks only
+    where the lists differ (O(changed rows)); otherwise it compares all rows."""
+    old = get_or(old_state, name, None)
+    new = get_or(new_state, name, None)
+    out = []
+    if old is new:
+        return out
+    if is_list(old) and is_list(new):
+        for i in range(FANOUT):
+            old_mid = old[1][i]
+            new_mid = new[1][i]
+            if old_mid is not new_mid:
+                for j in range(FANOUT):
+                    old_leaf = None
+                    new_leaf = None
+                    if old_mid is not None:
+                        old_leaf = old_mid[j]
+                    if new_mid is not None:
+                        new_leaf = new_mid[j]
+                    if old_leaf is not new_leaf:
+                        leaf_changes(old_leaf, new_leaf, out)
+    else:
+        leaf_changes(plain_rows(old), plain_rows(new), out)
+    return sort_texts(out)
+
+
+def leaf_changes(old, new, out):
+    """Append to `out` the ids whose row differs (by identity) between two mappings."""
+    if old is not None:
+        for id in keys_of(old):
+            if new is None or not has_key(new, id) or new[id] is not old[id]:
+                out.append(id)
+    if new is not None:
+        for id in keys_of(new):
+            if old is None or not has_key(old, id):
+                out.append(id)
+
+
+def find_row(rows, id):
+    """The row `id` of a collection in either form (None for a missing collection)."""
+    if rows is None or not is_string(id):
+        return None
+    if is_list(rows):
+        number = hash_of(id)
+        mid = rows[1][number % FANOUT]
+        if mid is None:
+            return None
+        rows = mid[(number // FANOUT) % FANOUT]
+        if rows is None:
+            return None
+    if has_key(rows, id):
+        return rows[id]
+    return None
+
+
+def plain_rows(rows):
+    """A collection as a mapping {id: row} (a new one for a shared collection)."""
+    if rows is None:
+        return empty_map()
+    if not is_list(rows):
+        return rows
+    out = empty_map()
+    for mid in rows[1]:
+        if mid is not None:
+            for leaf in mid:
+                if leaf is not None:
+                    for id in keys_of(leaf):
+                        put(out, id, leaf[id])
+    return out
+
+
+# -- the shared form ----------------------------------------------------------
+
+
+def hash_of(id):
+    """A number below 2**24 from the id's characters, equal in both engines
+    (an astral character counts as its high surrogate, which is what `ord`
+    gives in JavaScript; all the arithmetic stays exact in a double)."""
+    number = 5381
+    for char in id:
+        code = ord(char)
+        if code > 65535:
+            code = 55296 + (code - 65536) // 1024
+        number = (number * 33 + code) % 16777213
+    return number
+
+
+def empty_slots():
+    out = []
+    for _ in range(FANOUT):
+        out.append(None)
+    return out
+
+
+def shared_rows(rows):
+    """A collection in the shared form (built in place once; O(rows))."""
+    if is_list(rows):
+        return rows
+    slots = empty_slots()
+    count = 0
+    if rows is not None:
+        for id in sort_texts(keys_of(rows)):
+            number = hash_of(id)
+            i = number % FANOUT
+            j = (number // FANOUT) % FANOUT
+            if slots[i] is None:
+                slots[i] = empty_slots()
+            if slots[i][j] is None:
+                slots[i][j] = empty_map()
+            put(slots[i][j], id, rows[id])
+            count = count + 1
+    return [count, slots]
+
+
+def shared_with(rows, id, row, change):
+    """A new shared collection where `id` holds `row` (None: removed), with
+    `change` added to the count.  Copies one leaf and two lists of FANOUT."""
+    number = hash_of(id)
+    i = number % FANOUT
+    j = (number // FANOUT) % FANOUT
+    slots = list(rows[1])
+    mid = slots[i]
+    if mid is None:
+        mid = empty_slots()
+    else:
+        mid = list(mid)
+    leaf = mid[j]
+    if row is None:
+        leaf = without(leaf, id)
+    else:
+        if leaf is None:
+            leaf = empty_map()
+        else:
+            leaf = copy_of(leaf)
+        put(leaf, id, row)
+    mid[j] = leaf
+    slots[i] = mid
+    return [rows[0] + change, slots]
+
+
+# -- applying -----------------------------------------------------------------
 
 
 def apply_operation(state, operation):
@@ -88,8 +298,12 @@ def apply_operation(state, operation):
     id = get_or(operation, "id", None)
     if not is_string(kind) or not is_string(name) or not is_string(id):
         raise ChangesetConflict("An operation needs 'op', 'collection' and 'id' as strings.")
-    rows = get_or(state, name, empty_map())
-    exists = has_key(rows, id)
+    rows = get_or(state, name, None)
+    if rows is None:
+        rows = empty_map()
+    shared = is_list(rows)
+    row = find_row(rows, id)
+    exists = row is not None
     if kind == "insert" or kind == "update":
         values = get_or(operation, "values", None)
         if not is_object(values):
@@ -99,17 +313,26 @@ def apply_operation(state, operation):
     if kind == "insert":
         if exists:
             raise ChangesetConflict("A row with id " + id + " already exists in " + name + ".")
-        rows = copy_of(rows)
-        put(rows, id, copy_of(values))
+        if shared:
+            rows = shared_with(rows, id, copy_of(values), 1)
+        else:
+            rows = copy_of(rows)
+            put(rows, id, copy_of(values))
     elif kind == "update":
         if not exists:
             raise ChangesetConflict("There is no row " + id + " in " + name + " to update.")
-        rows = copy_of(rows)
-        put(rows, id, merged(rows[id], without(values, "id")))
+        if shared:
+            rows = shared_with(rows, id, merged(row, without(values, "id")), 0)
+        else:
+            rows = copy_of(rows)
+            put(rows, id, merged(row, without(values, "id")))
     elif kind == "remove":
         if not exists:
             raise ChangesetConflict("There is no row " + id + " in " + name + " to remove.")
-        rows = without(rows, id)
+        if shared:
+            rows = shared_with(rows, id, None, -1)
+        else:
+            rows = without(rows, id)
     else:
         raise ChangesetConflict(
             "An operation's 'op' must be insert, update or remove; got " + describe(kind) + "."
@@ -143,12 +366,3 @@ def state_reducer(reducer):
         return apply_changeset(state, reducer(view, event))
 
     return step
-
-
-def rows_of(state, name):
-    """The rows of one collection as a list sorted by id (code point order)."""
-    rows = get_or(state, name, empty_map())
-    out = []
-    for id in sort_texts(keys_of(rows)):
-        out.append(rows[id])
-    return out
