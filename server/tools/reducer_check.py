@@ -1,15 +1,19 @@
-"""The portable-subset checker behind `flux check-reducers`.
+"""The checker behind `flux check-reducers`: what still cannot agree.
 
-It parses shared reducers (never imports them) and reports each construct
-that Transcrypt translates into JavaScript that means something else, as
-`file:line: what is wrong; use <alternative>`.  The rules are the ones of
-shared_reducers/SUBSET.md; each has a fixture in tests/fixtures/pitfalls/.
+Shared reducers are written in natural Python: the build lowers subscripts,
+dict methods, truthiness, `+`/`*`, comparisons, f-strings, keyword arguments,
+sorting and the rest to a twin runtime that means the same in CPython and in
+the browser.  What remains are the constructs no lowering can make agree (a
+float has no `.0` in JavaScript, a set has another order, the clock differs)
+and the Python that Transcrypt cannot translate at all.  This module parses a
+reducer module (never imports it) and reports each of them as
+`file:line: what is wrong and why; what to write instead`.  The list, with the
+reasons, is SUBSET.md; each rule has a fixture in tests/fixtures/pitfalls/.
 
-The check is syntactic with a little local inference: a name counts as a
-list, a dict, a string or a boolean when every assignment to it in its
-function (or module) says so, and the parameters named `event`, `payload`
-and `meta` count as data parsed from JSON.  What it cannot see, the
-isomorphism tests catch.
+The check is syntactic with a little local inference: a name is a float, a
+set, a string, ... when every assignment to it in its function (or module)
+says so.  What it cannot see, `flux crosscheck` and the isomorphism tests
+catch.
 """
 
 from __future__ import annotations
@@ -22,16 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MAX_SAFE_INTEGER = 2**53 - 1
 REDUCERS = ROOT / "shared_reducers"
+SUBSET = "SUBSET.md"
 ESCAPE_HATCH = "portable.py"
 """The one module allowed pragmas and executable comments."""
 
-DATA_NAMES = frozenset({"event", "payload", "meta"})
-LIST_CALLS = frozenset({"list", "sorted", "keys_of", "sort_texts", "extend", "rows_of"})
-DICT_CALLS = frozenset(
-    {"dict", "copy_of", "merged", "without", "empty_map", "empty_state", "apply_changeset"}
-)
-BOOL_CALLS = frozenset({"bool", "callable"})
-ALLOWED_EXCEPTIONS = frozenset({"EventRejected", "ChangesetConflict"})
+ALLOWED_EXCEPTIONS = frozenset({"EventRejected", "ChangesetConflict", "KeyError"})
 JS_RESERVED = frozenset(
     {
         "private", "public", "protected", "interface", "package", "static", "implements",
@@ -39,33 +38,37 @@ JS_RESERVED = frozenset(
         "delete", "const", "export", "extends", "super", "debugger", "catch", "throw",
     }
 )  # fmt: skip
-DICT_METHODS = {
-    "keys": "keys_of(mapping)",
-    "values": "a loop over keys_of(mapping)",
-    "items": "a loop over keys_of(mapping)",
-    "pop": "without(mapping, key)",
-    "popitem": "without(mapping, key)",
-    "setdefault": "get_or(mapping, key, default) and put(mapping, key, value)",
-    "clear": "empty_map()",
-    "copy": "copy_of(mapping)",
-    "fromkeys": "a loop with put(mapping, key, value)",
+OPERATOR_DUNDERS = frozenset(
+    {
+        "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__bool__",
+        "__len__", "__contains__", "__iter__", "__getitem__", "__setitem__", "__delitem__",
+        "__add__", "__radd__", "__iadd__", "__sub__", "__mul__", "__rmul__", "__truediv__",
+        "__floordiv__", "__mod__", "__pow__", "__neg__", "__and__", "__or__", "__call__",
+        "__enter__", "__exit__",
+    }
+)  # fmt: skip
+MISSING_STR_METHODS = {
+    "zfill": 'a loop or "0" * (width - len(text)) + text',
+    "center": "+ with padding built with *",
+    "ljust": "text + pad * (width - len(text))",
+    "rjust": "pad * (width - len(text)) + text",
+    "partition": "split(sep, 1)",
+    "rpartition": "rsplit(sep, 1)",
+    "swapcase": "upper() or lower()",
+    "casefold": "lower()",
+    "expandtabs": "replace()",
+    "title": "upper() of the first letter + the rest",
+    "index": "find() (-1 when missing)",
+    "count": "len([x for x in items if x == item])",
 }
-UNSUPPORTED: dict[type[ast.AST], str] = {
-    ast.Yield: "generators (yield)",
-    ast.YieldFrom: "generators (yield from)",
-    ast.Await: "await",
-    ast.AsyncFunctionDef: "async functions",
-    ast.With: "with blocks",
-    ast.Global: "global",
-    ast.Nonlocal: "nonlocal",
-    ast.NamedExpr: "the walrus operator",
-    ast.Match: "match statements",
-    ast.Set: "sets",
-    ast.SetComp: "set comprehensions",
-    ast.Starred: "*unpacking",
-}
+"""Methods Transcrypt's runtime does not have (TypeError in the browser)."""
+NONDETERMINISTIC_CALLS = frozenset(
+    {"id", "hash", "eval", "exec", "compile", "open", "input", "__import__", "globals", "vars"}
+)
+SET_CONSUMERS = frozenset({"list", "tuple", "enumerate", "zip", "next", "iter"})
+"""Calls that expose a set's iteration order (sorted, len, min, max, sum do not)."""
 
-Kind = str | None  # "list", "dict", "str", "bool", "data" or unknown
+Kind = str | None  # "list", "dict", "str", "bool", "float", "int", "set" or unknown
 
 
 @dataclass(frozen=True, order=True)
@@ -98,7 +101,7 @@ def check_paths(paths: Iterable[Path]) -> list[Problem]:
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(_shown(path), 0, f"cannot be read ({error}); check the path"))
             continue
-        problems.extend(check_source(source, _shown(path)))
+        problems.extend(check_source(source, _shown(path), _package_of(path)))
     return sorted(problems)
 
 
@@ -109,13 +112,20 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def check_source(source: str, path: str) -> list[Problem]:
-    """Every non-portable construct in one module's source."""
+def _package_of(path: Path) -> str | None:
+    """The name of the package holding the module (its folder has an
+    __init__.py), whose own modules it may import."""
+    folder = path.resolve().parent
+    return folder.name if (folder / "__init__.py").exists() else None
+
+
+def check_source(source: str, path: str, package: str | None = None) -> list[Problem]:
+    """Every construct of one module's source that cannot agree in both engines."""
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as error:
         return [Problem(path, error.lineno or 1, f"not valid Python: {error.msg}")]
-    checker = _Checker(path, escape_hatch=Path(path).name == ESCAPE_HATCH)
+    checker = _Checker(path, Path(path).name == ESCAPE_HATCH, package)
     checker.check_comments(source)
     checker.run(tree)
     skipped = _skipped_lines(source) if checker.escape_hatch else set()
@@ -150,10 +160,9 @@ def _name_of_call(node: ast.AST) -> str | None:
 class _Scope:
     """What each name of one function (or of the module) is known to hold."""
 
-    def __init__(self, body: ast.AST, parent: _Scope | None, params: Iterable[str] = ()) -> None:
+    def __init__(self, body: ast.AST, parent: _Scope | None) -> None:
         self.parent = parent
         self.kinds: dict[str, Kind] = {}
-        self.params = set(params)
         assigned: dict[str, list[ast.expr | None]] = {}
         for node in _own_nodes(body):
             if isinstance(node, ast.Assign):
@@ -163,12 +172,12 @@ class _Scope:
             elif isinstance(node, ast.AugAssign | ast.AnnAssign) and isinstance(
                 node.target, ast.Name
             ):
-                assigned.setdefault(node.target.id, []).append(None)
+                value = node.value if isinstance(node, ast.AnnAssign) else None
+                assigned.setdefault(node.target.id, []).append(value)
             elif isinstance(node, ast.For | ast.comprehension):
                 for part in ast.walk(node.target):
                     if isinstance(part, ast.Name):
-                        assigned.setdefault(part.id, []).append(None)
-        self.assigned = assigned
+                        assigned.setdefault(part.id, []).append(_loop_value(node, part))
         for name, values in assigned.items():
             kinds = {self.kind_of(v) if v is not None else None for v in values}
             self.kinds[name] = kinds.pop() if len(kinds) == 1 else None
@@ -176,50 +185,94 @@ class _Scope:
     def lookup(self, name: str) -> Kind:
         if name in self.kinds:
             return self.kinds[name]
-        if name in self.params:
-            return "data" if name in DATA_NAMES else None
-        if self.parent is not None:
-            return self.parent.lookup(name)
-        return None
+        return self.parent.lookup(name) if self.parent is not None else None
 
     def kind_of(self, node: ast.expr) -> Kind:
         if isinstance(node, ast.List | ast.ListComp | ast.Tuple):
             return "list"
         if isinstance(node, ast.Dict | ast.DictComp):
             return "dict"
-        if isinstance(node, ast.JoinedStr) or (
-            isinstance(node, ast.Constant) and isinstance(node.value, str)
-        ):
+        if isinstance(node, ast.Set | ast.SetComp):
+            return "set"
+        if isinstance(node, ast.JoinedStr):
             return "str"
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        if isinstance(node, ast.Constant):
+            return _constant_kind(node.value)
+        if isinstance(node, ast.Compare | ast.BoolOp) or (
+            isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+        ):
             return "bool"
-        if isinstance(node, ast.Compare):
-            return "bool"
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return "bool"
-        if isinstance(node, ast.BoolOp):
-            kinds = {self.kind_of(v) for v in node.values}
-            return "bool" if kinds == {"bool"} else None
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = self.kind_of(node.left), self.kind_of(node.right)
-            if "str" in (left, right):
-                return "str"
-            if "list" in (left, right):
-                return "list"
+        if isinstance(node, ast.UnaryOp):
+            return self.kind_of(node.operand)
+        if isinstance(node, ast.BinOp):
+            return self.binop_kind(node)
         if isinstance(node, ast.Name):
-            kind = self.kinds[node.id] if node.id in self.kinds else self.lookup(node.id)
-            if kind is None and node.id in DATA_NAMES:
-                return "data"
-            return kind
-        name = _name_of_call(node)
-        if name is not None:
-            if name in LIST_CALLS:
-                return "list"
-            if name in DICT_CALLS:
-                return "dict"
-            if name in BOOL_CALLS or name.startswith(("is_", "has_")):
-                return "bool"
+            return self.lookup(node.id)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            return _CALL_KINDS.get(node.func.id) or (
+                "float" if node.func.id == "round" and len(node.args) == 2 else None
+            )
         return None
+
+    def binop_kind(self, node: ast.BinOp) -> Kind:
+        left, right = self.kind_of(node.left), self.kind_of(node.right)
+        if isinstance(node.op, ast.Div):
+            return "float"
+        if isinstance(node.op, ast.BitOr | ast.BitAnd | ast.BitXor | ast.Sub) and "set" in (
+            left,
+            right,
+        ):
+            return "set"
+        if "float" in (left, right) and isinstance(
+            node.op, ast.Add | ast.Sub | ast.Mult | ast.Mod | ast.FloorDiv | ast.Pow
+        ):
+            return "float"
+        if isinstance(node.op, ast.Add | ast.Mult | ast.Mod) and "str" in (left, right):
+            return "str"
+        if isinstance(node.op, ast.Add | ast.Mult) and "list" in (left, right):
+            return "list"
+        if left == right == "int":
+            return "int"
+        return None
+
+
+_CALL_KINDS: dict[str, str] = {
+    "float": "float",
+    "set": "set",
+    "frozenset": "set",
+    "str": "str",
+    "list": "list",
+    "sorted": "list",
+    "dict": "dict",
+    "int": "int",
+    "len": "int",
+    "ord": "int",
+    "bool": "bool",
+    "isinstance": "bool",
+}
+
+
+def _constant_kind(value: object) -> Kind:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return None
+
+
+def _loop_value(loop: ast.For | ast.comprehension, name: ast.Name) -> ast.expr | None:
+    """For `for i in range(n)` and the index of `for i, x in enumerate(xs)`:
+    an int, so that `{i: x ...}` is seen as an int key."""
+    call = _name_of_call(loop.iter)
+    target = loop.target
+    index_name = target.elts[0] if isinstance(target, ast.Tuple) and len(target.elts) > 0 else None
+    if (call == "range" and target is name) or (call == "enumerate" and index_name is name):
+        return ast.Constant(0)
+    return None
 
 
 def _own_nodes(body: ast.AST) -> Iterator[ast.AST]:
@@ -233,12 +286,12 @@ def _own_nodes(body: ast.AST) -> Iterator[ast.AST]:
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, path: str, escape_hatch: bool) -> None:
+    def __init__(self, path: str, escape_hatch: bool, package: str | None) -> None:
         self.path = path
         self.escape_hatch = escape_hatch
+        self.package = package if package is not None else Path(path).parent.name or None
         self.problems: list[Problem] = []
         self.scope: _Scope | None = None
-        self.guards: list[set[str]] = []
 
     def report(self, node: ast.AST | int, message: str) -> None:
         line = node if isinstance(node, int) else getattr(node, "lineno", 1)
@@ -246,7 +299,6 @@ class _Checker(ast.NodeVisitor):
 
     def run(self, tree: ast.Module) -> None:
         self.scope = _Scope(tree, None)
-        self.guards = [_guards(tree)]
         self.visit(tree)
 
     def kind(self, node: ast.expr) -> Kind:
@@ -260,46 +312,69 @@ class _Checker(ast.NodeVisitor):
             if "__pragma__" in line and line.lstrip().startswith("#"):
                 self.report(number, _PRAGMA)
 
-    # -- scopes ----------------------------------------------------------------
+    # -- definitions -------------------------------------------------------------
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         self.check_name(node, node.name)
         args = node.args
-        if args.vararg is not None or args.kwarg is not None or args.kwonlyargs:
+        if args.kwarg is not None:
+            self.report(node, _KWARGS)
+        if args.kwonlyargs:
             self.report(
                 node,
-                "*args, **kwargs and keyword-only parameters do not survive the translation; "
-                "use plain positional parameters (pass a list or a mapping)",
+                "keyword-only parameters (after *) are not translated: the browser ignores the "
+                "keyword; make them ordinary parameters with defaults",
             )
-        every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-        for arg in every:
+        for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             self.check_name(arg, arg.arg)
             if arg.annotation is not None:
                 self.report(arg, _ANNOTATION)
         if node.returns is not None:
             self.report(node, _ANNOTATION)
-        for decorator in node.decorator_list:
-            self.report(decorator, "decorators are not part of the subset; call the function")
         outer = self.scope
-        self.scope = _Scope(node, outer, (a.arg for a in every))
-        self.guards.append(_guards(node))
+        self.scope = _Scope(node, outer)
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for default in [*args.defaults, *args.kw_defaults]:
+            if default is not None:
+                self.visit(default)
         for statement in node.body:
             self.visit(statement)
-        self.guards.pop()
         self.scope = outer
 
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.report(node, "a reducer is synchronous: async functions do not fold; use def")
+        self.generic_visit(node)
+
     def visit_Lambda(self, node: ast.Lambda) -> None:
+        if node.args.defaults or node.args.kw_defaults:
+            self.report(
+                node,
+                "a lambda's default values are evaluated when it is called in the browser, not "
+                "when it is made (lambda x, k=i: ... sees the last i); use a def",
+            )
         outer = self.scope
-        self.scope = _Scope(node, outer, (a.arg for a in node.args.args))
+        self.scope = _Scope(node, outer)
         self.visit(node.body)
         self.scope = outer
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.check_name(node, node.name)
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name in OPERATOR_DUNDERS:
+                self.report(
+                    item,
+                    f"{item.name} is never called in the browser (==, +, len, [] and with do "
+                    "not reach a class's methods there); write a plain function and call it",
+                )
+        self.generic_visit(node)
 
     def check_name(self, node: ast.AST, name: str) -> None:
         if name in JS_RESERVED:
             self.report(
                 node,
-                f"'{name}' is a reserved word in JavaScript modules and Transcrypt keeps it; "
-                f"use another name (e.g. '{name}_')",
+                f"'{name}' is a reserved word in JavaScript modules and Transcrypt keeps it "
+                f"(the module does not load); use another name (e.g. '{name}_')",
             )
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -309,49 +384,65 @@ class _Checker(ast.NodeVisitor):
     # -- statements ------------------------------------------------------------
 
     def visit_Import(self, node: ast.Import) -> None:
-        self.report(node, _IMPORT)
+        for alias in node.names:
+            if not self.importable(alias.name):
+                self.report(node, _import_message(alias.name))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module is None or not (
-            node.module == "shared_reducers" or node.module.startswith("shared_reducers.")
-        ):
-            self.report(node, _IMPORT)
+        if node.level == 0 and not self.importable(node.module or ""):
+            self.report(node, _import_message(node.module or ""))
+
+    def importable(self, module: str) -> bool:
+        parts = module.split(".")
+        return parts[0] == "shared_reducers" or (self.package is not None and self.package in parts)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self.report(node, _ANNOTATION)
         self.generic_visit(node)
 
-    def visit_Delete(self, node: ast.Delete) -> None:
+    def visit_Global(self, node: ast.Global) -> None:
         self.report(
             node,
-            "del leaves a hole in a JavaScript list and fails on keys Transcrypt dicts "
-            "hide; use without(mapping, key), or build a new list",
+            "global state outlives the event: the server keeps it for days, the page only "
+            "until it reloads, so the engines drift apart; keep state in the collection",
+        )
+
+    def visit_With(self, node: ast.With) -> None:
+        self.report(
+            node, "with is translated without __enter__/__exit__; call the functions directly"
         )
         self.generic_visit(node)
 
-    def visit_If(self, node: ast.If) -> None:
-        self.check_condition(node.test)
-        self.generic_visit(node)
-
-    def visit_While(self, node: ast.While) -> None:
-        self.check_condition(node.test)
-        if node.orelse:
-            self.report(node, "a loop's else block is not part of the subset; use a flag")
+    def visit_Match(self, node: ast.Match) -> None:
+        self.report(node, "match is not translated (a syntax error in the browser); use if/elif")
         self.generic_visit(node)
 
     def visit_Assert(self, node: ast.Assert) -> None:
-        self.check_condition(node.test)
+        self.report(
+            node,
+            "assert is dropped by the browser build (and by python -O); "
+            "use if ...: raise EventRejected(...)",
+        )
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            for part in ast.walk(target):
+                if isinstance(part, ast.Starred):
+                    self.report(
+                        target,
+                        "starred assignment (first, *rest = xs) stops the browser build; "
+                        "use first, rest = xs[0], xs[1:]",
+                    )
+                    break
         self.generic_visit(node)
 
     def visit_For(self, node: ast.For) -> None:
-        if self.kind(node.iter) in ("dict", "data"):
-            self.report(
-                node,
-                "for over a dict fails on a plain JavaScript object (JSON); "
-                "use for key in keys_of(mapping)",
-            )
-        if node.orelse:
-            self.report(node, "a loop's else block is not part of the subset; use a flag")
+        self.check_set_order(node.iter)
+        self.generic_visit(node)
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self.check_set_order(node.iter)
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
@@ -366,48 +457,20 @@ class _Checker(ast.NodeVisitor):
             if names:
                 self.report(
                     handler,
-                    f"catching {', '.join(names)} does not work in JavaScript: its TypeError is "
-                    "no Python exception and it never raises KeyError or IndexError; check "
-                    "values up front and catch only EventRejected or ChangesetConflict",
+                    f"catching {', '.join(names)} cannot agree: the browser raises a JavaScript "
+                    "TypeError (or nothing: [1][5], 1 // 0) where CPython raises it; check "
+                    "values up front and catch only EventRejected, ChangesetConflict or KeyError",
                 )
         self.generic_visit(node)
 
-    def generic_visit(self, node: ast.AST) -> None:
-        for kind, what in UNSUPPORTED.items():
-            if isinstance(node, kind):
-                self.report(node, f"{what} are not part of the portable subset; see SUBSET.md")
-        super().generic_visit(node)
-
     # -- expressions -----------------------------------------------------------
 
-    def check_condition(self, test: ast.expr) -> None:
-        if isinstance(test, ast.BoolOp):
-            for value in test.values:
-                self.check_condition(value)
-            return
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            self.check_condition(test.operand)
-            return
-        kind = self.kind(test)
-        if kind in ("list", "dict", "data") or isinstance(test, ast.Subscript):
-            self.report(
-                test,
-                "the truth value of [] and {} is true in JavaScript; compare explicitly: "
-                'len(xs) > 0, x is not None, x != "" or x is True',
-            )
-
-    def visit_IfExp(self, node: ast.IfExp) -> None:
-        self.check_condition(node.test)
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.report(node, "the walrus operator is mistranslated; assign on a line of its own")
         self.generic_visit(node)
 
-    def visit_BoolOp(self, node: ast.BoolOp) -> None:
-        for value in node.values:
-            self.check_condition(value)
-        self.generic_visit(node)
-
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> None:
-        if isinstance(node.op, ast.Not):
-            self.check_condition(node.operand)
+    def visit_Await(self, node: ast.Await) -> None:
+        self.report(node, "a reducer is synchronous: no await; read rows with collection.get")
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:
@@ -433,117 +496,110 @@ class _Checker(ast.NodeVisitor):
             and 0 <= node.right.value <= 1024
         ):
             self.check_safe_integer(node, node.left.value**node.right.value)
-        left, right = self.kind(node.left), self.kind(node.right)
-        if isinstance(node.op, ast.Add) and "list" in (left, right):
-            self.report(
-                node,
-                "list + list concatenates the lists as strings in JavaScript; "
-                "use extend(target, items)",
-            )
-        if isinstance(node.op, ast.Mult) and ("list" in (left, right) or "str" in (left, right)):
-            self.report(
-                node, "* on a list or a string gives NaN in JavaScript; build it with a loop"
-            )
-        if isinstance(node.op, ast.Mod) and left == "str":
-            self.report(
-                node, '"%s" % x is not formatting in JavaScript (it gives NaN); use + with strings'
-            )
+        if isinstance(node.op, ast.Mod) and self.kind(node.left) == "str":
+            self.check_text_of(node.right)
+        if isinstance(node.op, ast.BitOr) and "dict" in (
+            self.kind(node.left),
+            self.kind(node.right),
+        ):
+            self.report(node, "dict | dict throws in the browser; use {**a, **b}")
         self.generic_visit(node)
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        target = self.kind(node.target) if isinstance(node.target, ast.Name) else None
-        if isinstance(node.op, ast.Add) and "list" in (target, self.kind(node.value)):
-            self.report(
-                node,
-                "list += list concatenates the lists as strings in JavaScript; "
-                "use extend(target, items)",
-            )
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
+        self.check_text_of(node.value)
         self.generic_visit(node)
 
-    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
-        self.report(
-            node,
-            "f-strings print 1.0 as 1 and lists and dicts differently in JavaScript; "
-            "use + with strings",
-        )
+    def check_text_of(self, node: ast.expr) -> None:
+        """`node` becomes text: a float cannot agree (1.0 is "1" in JavaScript)."""
+        values = node.elts if isinstance(node, ast.Tuple) else [node]
+        for value in values:
+            if self.kind(value) == "float":
+                self.report(
+                    value,
+                    "text made from a float cannot agree: 1.0 prints as 1 in JavaScript and "
+                    "digits differ (1e-07 vs 1e-7); keep whole numbers (// instead of /, "
+                    "integer cents) or round to an int first",
+                )
 
     def visit_Compare(self, node: ast.Compare) -> None:
         operands = [node.left, *node.comparators]
         for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
-            kinds = (self.kind(left), self.kind(right))
-            if isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot) and (
-                "list" in kinds or "dict" in kinds
+            if isinstance(op, ast.Is | ast.IsNot) and not (
+                _is_singleton(left) or _is_singleton(right)
             ):
-                self.report(
-                    node,
-                    "== compares lists and dicts by identity in JavaScript; compare len() "
-                    "and the items one by one",
-                )
-            if isinstance(op, ast.Eq | ast.NotEq) and (
-                _is_bool_constant(left) or _is_bool_constant(right)
+                if any(self.is_value(side) for side in (left, right)):
+                    self.report(
+                        node,
+                        "is on strings and numbers cannot agree: CPython shares some equal "
+                        "values (small ints, interned strings) and the browser compares "
+                        "values; use == (is only with None, True, False or the same object)",
+                    )
+            if isinstance(op, ast.Is | ast.IsNot | ast.Eq | ast.NotEq) and any(
+                _is_float_type(side) for side in (left, right)
             ):
-                self.report(
-                    node,
-                    "== None/True/False is JavaScript's loose equality (undefined == null, "
-                    "1 == true); use is None, is True, is False",
-                )
-            if isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE) and "str" in kinds:
-                self.report(
-                    node,
-                    "< on strings compares UTF-16 units in JavaScript (emoji before U+FFFF); "
-                    "use sort_texts([a, b])",
-                )
-            if isinstance(op, ast.In | ast.NotIn) and kinds[1] in ("dict", "data"):
-                self.report(
-                    node,
-                    "in on a dict also finds the hidden keys of a Transcrypt dict; "
-                    "use has_key(mapping, key)",
-                )
+                self.report(node, _FLOAT_TYPE)
         self.generic_visit(node)
+
+    def is_value(self, node: ast.expr) -> bool:
+        """A string, a number or a literal: `is` means something else for it."""
+        return self.kind(node) in ("str", "int", "float") or isinstance(
+            node, ast.Constant | ast.List | ast.Dict | ast.Tuple | ast.Set | ast.JoinedStr
+        )
 
     def visit_Dict(self, node: ast.Dict) -> None:
         for key in node.keys:
-            if isinstance(key, ast.Constant) and not isinstance(key.value, str):
-                self.report(
-                    key,
-                    'keys 1 and "1" are the same key in JavaScript; use string keys',
-                )
+            if key is not None:
+                self.check_key(key)
         self.generic_visit(node)
 
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        index = node.slice
-        if (
-            isinstance(index, ast.UnaryOp)
-            and isinstance(index.op, ast.USub)
-            and isinstance(index.operand, ast.Constant)
-        ):
-            self.report(node, "xs[-1] is undefined in JavaScript; use xs[len(xs) - 1]")
-        container = self.kind(node.value)
-        if (
-            container == "dict"
-            and isinstance(index, ast.Constant)
-            and not isinstance(index.value, str)
-        ):
-            self.report(node, 'keys 1 and "1" are the same key in JavaScript; use string keys')
-        if (
-            container == "data"
-            and isinstance(node.ctx, ast.Load)
-            and ast.dump(node.value) + "|" + ast.dump(index) not in self.guards[-1]
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        outer = self.scope
+        self.scope = _Scope(node, outer)
+        self.check_key(node.key)
+        self.generic_visit(node)
+        self.scope = outer
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self.visit_in_scope(node)
+
+    def visit_SetComp(self, node: ast.SetComp) -> None:
+        self.visit_in_scope(node)
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
+        self.visit_in_scope(node)
+
+    def visit_in_scope(self, node: ast.AST) -> None:
+        outer = self.scope
+        self.scope = _Scope(node, outer)
+        self.generic_visit(node)
+        self.scope = outer
+
+    def check_key(self, key: ast.expr) -> None:
+        kind = self.kind(key)
+        if kind in ("int", "float", "bool", "list") or (
+            isinstance(key, ast.Constant) and key.value is None
         ):
             self.report(
+                key,
+                'a dict key that is not a string cannot agree: the browser turns 1 and "1" '
+                '(and (1, 2) and "1,2") into the same key, and JSON makes every key a '
+                'string; use string keys (f"{n}")',
+            )
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.ctx, ast.Store | ast.Del) and self.kind(node.value) == "dict":
+            self.check_key(node.slice)
+        elif self.kind(node.slice) == "float":
+            self.report(
                 node,
-                "a missing key is undefined in JavaScript (a KeyError in CPython); use "
-                "get_or(mapping, key, default), or test has_key(mapping, key) first",
+                "an index or key computed with / is a float (3 / 1 is 3.0, not 3); "
+                "use // for whole numbers",
             )
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        if node.keywords:
-            self.report(
-                node,
-                "keyword arguments are dropped in JavaScript (without the kwargs pragma); "
-                "pass the arguments by position",
-            )
+        if any(keyword.arg is None for keyword in node.keywords):
+            self.report(node, _KWARGS)
         func = node.func
         if isinstance(func, ast.Name):
             self.check_function_call(node, func.id)
@@ -552,68 +608,64 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def check_function_call(self, node: ast.Call, name: str) -> None:
-        if name in ("isinstance", "type"):
+        args = node.args
+        if name in ("str", "repr", "format") and args:
+            self.check_text_of(args[0])
+        elif name == "isinstance" and len(args) == 2 and _names_float(args[1]):
+            self.report(node, _FLOAT_TYPE)
+        elif name in SET_CONSUMERS and args:
+            for arg in args:
+                self.check_set_order(arg)
+        elif (
+            name in ("set", "frozenset", "dict") and args and isinstance(args[0], ast.GeneratorExp)
+        ):
             self.report(
                 node,
-                f"{name}() does not know plain JavaScript objects; use is_object, is_list, "
-                "is_string, is_bool, is_int or is_number",
+                f"{name}() of a generator is empty in the browser; use a "
+                f"{'dict' if name == 'dict' else 'set'} comprehension",
             )
-        elif name == "sorted":
-            self.report(node, _SORT)
-        elif name in ("str", "repr"):
+        elif name == "chr":
             self.report(
                 node,
-                f"{name}() prints 1.0, lists and dicts differently in JavaScript; keep numbers "
-                "as numbers, use describe(value) in messages",
+                "chr() above U+FFFF gives an empty string in the browser; "
+                "write the character in a string literal",
             )
-        elif name == "len" and node.args and self.kind(node.args[0]) == "str":
+        elif name == "getattr" and len(args) == 3:
+            self.report(node, "getattr's default is ignored in the browser; test hasattr() first")
+        elif name in NONDETERMINISTIC_CALLS:
             self.report(
                 node,
-                "len() of a string counts UTF-16 units in JavaScript (an emoji is 2); "
-                "use text_length(text)",
+                f"{name}() differs between the engines (identity, hashing, code or I/O); "
+                "a reducer computes only from the row and the event",
             )
         elif name == "__pragma__" and not self.escape_hatch:
             self.report(node, _PRAGMA)
 
     def check_method_call(self, node: ast.Call, method: str) -> None:
         assert isinstance(node.func, ast.Attribute)
-        if self.kind(node.func.value) == "data":
+        receiver = node.func.value
+        if method == "format":
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                self.check_text_of(arg)
+        elif method == "join" and node.args:
+            self.check_set_order(node.args[0])
+        elif method == "pop" and not node.args and self.kind(receiver) == "set":
+            self.check_set_order(receiver)
+        elif method in MISSING_STR_METHODS and (
+            method not in ("index", "count") or self.kind(receiver) in ("str", "list")
+        ):
             self.report(
                 node,
-                f".{method}() does not exist on a plain JavaScript object (JSON); use the "
-                "helpers of portable.py (get_or, has_key, keys_of)",
+                f".{method}() does not exist in the browser (TypeError); "
+                f"use {MISSING_STR_METHODS[method]}",
             )
-        elif method in DICT_METHODS:
+
+    def check_set_order(self, node: ast.expr) -> None:
+        if self.kind(node) == "set":
             self.report(
                 node,
-                f".{method}() does not exist on a plain JavaScript object (JSON); "
-                f"use {DICT_METHODS[method]}",
-            )
-        elif method == "get" and len(node.args) != 1:
-            self.report(
-                node,
-                ".get(key, default) does not exist on a plain JavaScript object (JSON); "
-                "use get_or(mapping, key, default)",
-            )
-        elif method == "update" and len(node.args) == 1:
-            self.report(
-                node,
-                ".update() does not exist on a plain JavaScript object (JSON); "
-                "use merged(mapping, changes)",
-            )
-        elif method == "sort":
-            self.report(node, _SORT)
-        elif method == "format":
-            self.report(
-                node,
-                ".format() prints 1.0 as 1 and lists and dicts differently in JavaScript; "
-                "use + with strings",
-            )
-        elif method in ("strip", "lstrip", "rstrip") or (method == "split" and not node.args):
-            self.report(
-                node,
-                f".{method}() strips other whitespace in JavaScript and ignores its argument; "
-                "compare or cut the text explicitly",
+                "the order of a set differs between the engines (CPython hashes, the browser "
+                "keeps insertion order); iterate sorted(the_set) instead",
             )
 
     def visit_Expr(self, node: ast.Expr) -> None:
@@ -628,28 +680,35 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _is_bool_constant(node: ast.expr) -> bool:
+def _is_singleton(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, bool))
 
 
-def _guards(body: ast.AST) -> set[str]:
-    """`has_key(x, k)` calls of one function, as "dump(x)|dump(k)"."""
-    found = set()
-    for node in _own_nodes(body):
-        if _name_of_call(node) == "has_key" and isinstance(node, ast.Call) and len(node.args) == 2:
-            found.add(ast.dump(node.args[0]) + "|" + ast.dump(node.args[1]))
-    return found
+def _is_float_type(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "float"
+
+
+def _names_float(node: ast.expr) -> bool:
+    return any(isinstance(part, ast.Name) and part.id == "float" for part in ast.walk(node))
+
+
+def _import_message(module: str) -> str:
+    return (
+        f"{module or 'this module'} is not in the browser (clocks, random numbers, I/O and "
+        "other libraries differ or are missing there): a reducer imports only shared_reducers "
+        "and its own package's modules; take time, ids and users from the event"
+    )
 
 
 _ANNOTATION = "annotations are not part of the subset (Transcrypt may check them); drop them"
-_IMPORT = (
-    "a shared reducer imports only from shared_reducers (the browser has nothing else); "
-    "add what you need there"
+_KWARGS = (
+    "**kwargs (in a def or a call) is not translated: the browser drops the keywords; "
+    "name the parameters, or pass a dict"
+)
+_FLOAT_TYPE = (
+    "whether a number is a float cannot agree: the browser has one number type (1.0 is an "
+    "int there) and events arrive with 1.0 made 1; test isinstance(x, int) or compare values"
 )
 _PRAGMA = (
     "pragmas and executable comments belong in shared_reducers/portable.py only; add a helper there"
-)
-_SORT = (
-    "JavaScript sorts strings by UTF-16 units (emoji before U+FFFF) and numbers as text; "
-    "use sort_texts(texts)"
 )
