@@ -138,7 +138,11 @@ def _visible_events_after(
         select(events_table)
         .where(
             events_table.c.seq > after,
-            or_(note_id.is_(None), note_id.not_in(union_all(*hidden).scalar_subquery())),
+            or_(
+                note_id.is_(None),
+                events_table.c.type == "notePrivacyChanged",
+                note_id.not_in(union_all(*hidden).scalar_subquery()),
+            ),
         )
         .order_by(events_table.c.seq)
         .limit(limit)
@@ -171,6 +175,7 @@ async def get_events(request: Request) -> Response:
             {"field": "after", "last": last},
         )
     events, scanned = await visible_events_after(flux, user, after, limit)
+    events = await flux.visibility.with_rows(events)
     return JSONResponse({"events": events, "scanned": scanned})
 
 

@@ -3,8 +3,8 @@
 Every note row records its author and privacy (conflict copies included:
 the reducer sets them), and a removed note keeps them in `removed_notes`
 (shared_reducers/notes_app.py).  Nothing is guessed from ids or read from
-the log.  A note's author and privacy never change, so the facts of an id
-may be cached for good.
+the log.  A note's author never changes; its privacy changes only through
+`notePrivacyChanged`, which drops the cached facts (server/app/visibility.py).
 
 Everything here is synchronous and takes a connection (run inside a
 transaction through `run_sync`).

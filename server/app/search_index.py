@@ -93,6 +93,8 @@ def search_changes(notes: Any, search: Any, changeset: list[Any]) -> list[Any]:
                 values["body"] = index_text(new["title"], new["text"])
             if "updatedAt" in changed[id]:
                 values["updatedAt"] = new["updatedAt"]
+            if "private" in changed[id]:
+                values["private"] = new["private"]
             if values:
                 out.extend(search.update(id, values))
     return out

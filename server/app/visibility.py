@@ -1,24 +1,69 @@
 """The read side of the policy: which notes and events a user may see.
 
-A note's facts (author, private) never change (server/app/notefacts.py), so
-they are cached per process for good; unknown ids are read from the read
-model, one query per batch.  An event is visible when the note it names is.
+A note's author never changes; its privacy changes only through a
+`notePrivacyChanged` event, so the facts are cached per process and an id's
+entry is dropped whenever such an event passes through `events` (each
+instance's stream sees every event); unknown ids are read from the read
+model, one query per batch.  An event is visible when the note it names is,
+by the note's *current* privacy: a note made private takes its history out of
+others' sight (stream, time machine, search), a note made shared brings it.
+
+Two exceptions make the change itself reach the pages that need it:
+
+- a `notePrivacyChanged` event is visible to everyone (it carries only the id
+  and the flag): a page that shows the note learns it became private and
+  hides it;
+- one that makes a note shared carries `meta.note`, the note's row as it was
+  right after that event (folded from the note's own events through the
+  shared root reducer), so a page that never had the note gets it whole and
+  the note's later events apply to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
+from typing import Any
 
-from server.app.notefacts import NoteFacts, facts_in_read_model, note_id_of
+from sqlalchemy import Connection
+
+from server.app.notefacts import NoteFacts, events_of_note, facts_in_read_model, note_id_of
 from server.app.policy import can_see
 from server.app.users import User
 from server.store import Database, Event, Row
+from shared_reducers.conflicts import COPY_SEPARATOR, is_conflict_copy
+from shared_reducers.memory import empty_state, reduce_state
+from shared_reducers.notes_app import notes_app
+
+PRIVACY_CHANGED = "notePrivacyChanged"
+ROWS_KEPT = 256
+
+
+def _privacy_change(event: Event) -> str | None:
+    """The note id of a notePrivacyChanged event, else None."""
+    return note_id_of(event) if event.get("type") == PRIVACY_CHANGED else None
+
+
+def row_after(conn: Connection, note_id: str, seq: int) -> Row | None:
+    """The note as it was right after event `seq`, folded from its own events (and,
+    for a conflict copy, its original's events before the edit that made it)."""
+    events = [e for e in events_of_note(conn, note_id) if e["seq"] <= seq]
+    before: list[Event] = []
+    if is_conflict_copy(note_id) and events:
+        original = events_of_note(conn, note_id.split(COPY_SEPARATOR, 1)[0])
+        before = [e for e in original if e["seq"] < events[0]["seq"]]
+    state = empty_state(notes_app.collection_names)
+    for event in [*before, *events]:
+        state = reduce_state(notes_app, state, event)
+    row: Row | None = state["notes"].get(note_id)
+    return row
 
 
 class Visibility:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.known: dict[str, NoteFacts] = {}
+        self.rows: dict[int, Row | None] = {}
 
     async def facts(self, note_ids: Iterable[str]) -> dict[str, NoteFacts]:
         wanted = set(note_ids)
@@ -28,15 +73,51 @@ class Visibility:
             self.known.update(found)
         return {i: self.known[i] for i in wanted if i in self.known}
 
+    def forget(self, events: Iterable[Event]) -> None:
+        """Drop the cached facts of the notes whose privacy these events change."""
+        for event in events:
+            changed = _privacy_change(event)
+            if changed is not None:
+                self.known.pop(changed, None)
+
     async def events(self, user: User, events: list[Event]) -> list[Event]:
-        """The events `user` may see, in their order."""
+        """The events `user` may see, in their order (privacy changes: see the module)."""
+        self.forget(events)
         ids = [n for n in (note_id_of(e) for e in events) if n is not None]
         facts = await self.facts(ids)
-        return [
+        visible = [
             event
             for event in events
-            if (note := note_id_of(event)) is None or can_see(user, facts.get(note))
+            if (note := note_id_of(event)) is None
+            or event.get("type") == PRIVACY_CHANGED
+            or can_see(user, facts.get(note))
         ]
+        return await self.with_rows(visible)
+
+    async def with_rows(self, events: list[Event]) -> list[Event]:
+        """`events`, each one that makes a note shared with `meta.note` (its row then)."""
+        out = []
+        for event in events:
+            note_id = _privacy_change(event)
+            payload: Any = event.get("payload")
+            if note_id is None or payload.get("private") is not False or "seq" not in event:
+                out.append(event)
+                continue
+            seq = int(event["seq"])
+            if seq not in self.rows:
+                self.rows[seq] = await self.database.read(
+                    partial(row_after, note_id=note_id, seq=seq)
+                )
+                while len(self.rows) > ROWS_KEPT:
+                    del self.rows[next(iter(self.rows))]
+            meta = event.get("meta")
+            out.append(
+                {
+                    **event,
+                    "meta": {**(meta if isinstance(meta, dict) else {}), "note": self.rows[seq]},
+                }
+            )
+        return out
 
     async def note(self, user: User, note_id: str) -> bool:
         """True when the note (or removed note) exists and `user` may see it."""

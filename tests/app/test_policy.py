@@ -71,7 +71,7 @@ async def set_role(server: Server, name: str, role: str) -> None:
 
 
 def test_every_event_type_has_a_rule() -> None:
-    assert sorted(POLICY) == sorted(["noteAdded", *CHANGES])
+    assert sorted(POLICY) == sorted(["noteAdded", *CHANGES, "notePrivacyChanged"])
 
 
 @pytest.mark.parametrize("role", list(ACTORS))
@@ -291,3 +291,73 @@ async def test_a_conflict_copy_id_cannot_be_restored_into_someone_elses_stream(
         assert response.status_code == 422
     assert sorted(await ada.notes()) == ["bobs", "diary"]
     assert len(await server.log()) == 2
+
+
+def privacy(id: str, private: bool) -> dict:
+    return {"type": "notePrivacyChanged", "payload": {"id": id, "private": private}}
+
+
+async def found(client: Client, word: str) -> list[str]:
+    response = await client.http.get("/api/notes", params={"q": word})
+    assert response.status_code == 200, response.text
+    return [note["id"] for note in response.json()["notes"]]
+
+
+async def test_only_the_author_makes_a_note_private_or_shared(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    root = await server.client("root", "admin")
+    val = await server.client("val", "viewer")
+    await bob.ok(added("n1"))
+    for other, rule in ((ada, "notePrivacyChanged.authorOnly"), (root, None), (val, None)):
+        response = await other.dispatch(privacy("n1", True))
+        assert response.status_code == 403
+        if rule is not None:
+            assert response.json()["detail"] == {"rule": rule}
+    response = await bob.dispatch({"type": "notePrivacyChanged", "payload": {"id": "n1"}})
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == "payload.private"
+    [changed] = await bob.ok(privacy("n1", True))
+    assert changed["payload"] == {"id": "n1", "private": True}
+    assert (await bob.notes())["n1"]["private"] is True
+
+
+async def test_a_note_made_private_disappears_for_others_everywhere(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("n1", title="Quarterly plans"), content_edited("n1", "draft")])
+    assert await found(ada, "quarterly") == ["n1"]
+    async with ada.websocket(after=2) as ws:
+        assert (await receive(ws))["type"] == "hello"
+        await bob.ok([privacy("n1", True), content_edited("n1", "secret now")])
+        seen = await events_until_marker(ws, bob)
+    # the change itself reaches ada (her page hides the note); nothing after it
+    assert [(e["type"], e["payload"]) for e in seen] == [
+        ("notePrivacyChanged", {"id": "n1", "private": True})
+    ]
+    assert "n1" not in await ada.notes()
+    assert [e["type"] for e in await ada.events() if e["payload"]["id"] == "n1"] == [
+        "notePrivacyChanged"
+    ]
+    assert await found(ada, "quarterly") == []
+    assert (await ada.http.get("/api/notes/n1/history")).status_code == 404
+    assert await found(bob, "quarterly") == ["n1"]
+    assert (await ada.dispatch(content_edited("n1", "mine"))).status_code == 409
+
+
+async def test_a_note_made_shared_reaches_others_with_its_row(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("n1", title="Team lunch", private=True), content_edited("n1", "Friday")])
+    assert await found(ada, "lunch") == []
+    async with ada.websocket(after=2) as ws:
+        assert (await receive(ws))["type"] == "hello"
+        await bob.ok(privacy("n1", False))
+        row = (await bob.notes())["n1"]
+        await bob.ok(content_edited("n1", "Friday at noon"))
+        seen = await events_until_marker(ws, bob)
+    assert [e["type"] for e in seen] == ["notePrivacyChanged", "noteContentEdited"]
+    # the row as it was right after the change, so the next edit applies to it
+    assert seen[0]["meta"] == {"user": "bob", "note": row}
+    assert row["private"] is False and row["text"] == "Friday" and row["version"] == 3
+    assert (await ada.notes())["n1"]["text"] == "Friday at noon"
+    assert await found(ada, "lunch") == ["n1"]
+    [logged] = [e for e in await ada.events() if e["type"] == "notePrivacyChanged"]
+    assert logged["meta"]["note"] == row
