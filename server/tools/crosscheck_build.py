@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.tools import transpile
 from server.tools.transpile import SOURCE, TRANSCRYPT_FLAGS
 
 RUNNER = Path(__file__).with_name("crosscheck_runner.mjs")
@@ -52,17 +53,54 @@ SHARED_IMPORTS = (
 )
 
 
-def package_folders(module_name: str) -> tuple[Path, list[Path]]:
-    """The folder to search for `module_name`'s top package, and the files it is built from."""
+TOOLS = Path(transpile.__file__).parent
+"""server/tools/: the lowering and the twin runtime there shape the build too."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A top-level package (or a lone module) the build compiles."""
+
+    name: str
+    folder: Path
+    """The package's folder, or the lone module's file."""
+
+    @property
+    def search_folder(self) -> Path:
+        return self.folder.parent
+
+    def files(self) -> list[Path]:
+        if self.folder.is_dir():
+            return sorted(self.folder.rglob("*.py"))
+        return [self.folder]
+
+
+def source_of(module_name: str) -> Source:
+    """The top-level package of `module_name` (imported in CPython to find it)."""
     top_name = module_name.split(".")[0]
     top = importlib.import_module(top_name)
     file = getattr(top, "__file__", None)
     if file is None:
         raise CrosscheckError(f"{module_name}: its package has no folder to build from.")
     path = Path(file).resolve()
-    if hasattr(top, "__path__"):
-        return path.parent.parent, sorted(path.parent.rglob("*.py"))
-    return path.parent, [path]
+    return Source(top_name, path.parent if hasattr(top, "__path__") else path)
+
+
+def stage_sources(sources: list[Source], staging: Path) -> bool:
+    """Stage the sources as `flux transpile` stages a package, when it does;
+    False when transpile.py has no staging (Transcrypt then reads the sources)."""
+    stage = getattr(transpile, "stage", None)
+    if stage is None:
+        return False
+    for source in sources:
+        if source.folder.is_dir():
+            try:
+                stage(source.folder, staging, source.name)
+            except transpile.TranspileError as error:
+                raise CrosscheckError(str(error)) from error
+        else:
+            shutil.copy2(source.folder, staging / source.folder.name)
+    return True
 
 
 def entry_module(specs: Iterable[Spec]) -> str:
@@ -87,25 +125,26 @@ def transcrypt_entry(specs: Iterable[Spec]) -> str:
 def build_javascript(specs: Iterable[Spec]) -> Path:
     """The entry module of a (cached) build of the reducers the specs name."""
     specs = list(specs)
-    folders = [SOURCE.parent]
-    files = sorted(SOURCE.glob("*.py"))
+    sources = [Source("shared_reducers", SOURCE)]
     for spec in specs:
-        folder, own = package_folders(spec.module)
-        if folder not in folders:
-            folders.append(folder)
-        files += [file for file in own if file not in files]
+        source = source_of(spec.module)
+        if source.name not in [known.name for known in sources]:
+            sources.append(source)
     python_entry = transcrypt_entry(specs)
     js_entry = entry_module(specs)
     digest = hashlib.sha256()
-    for text in (python_entry, js_entry, " ".join(TRANSCRYPT_FLAGS), *map(str, folders)):
+    for text in (python_entry, js_entry, " ".join(TRANSCRYPT_FLAGS)):
         digest.update(text.encode() + b"\0")
-    for file in files:
+    tools = sorted(TOOLS.rglob("*.py")) + sorted(TOOLS.rglob("*.js"))
+    for file in [*tools, *(file for source in sources for file in source.files())]:
         digest.update(str(file).encode() + b"\0" + file.read_bytes() + b"\0")
     out = CACHE / digest.hexdigest()[:24]
     if (out / ENTRY).exists():
         return out / ENTRY
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="flux-crosscheck-") as work:
+        staged = stage_sources(sources, Path(work))
+        folders = [Path(work)] if staged else [source.search_folder for source in sources]
         (Path(work) / "flux_crosscheck_entry.py").write_text(python_entry)
         fresh = Path(tempfile.mkdtemp(prefix=".build-", dir=CACHE))
         result = subprocess.run(
@@ -115,7 +154,7 @@ def build_javascript(specs: Iterable[Spec]) -> Path:
                 "transcrypt",
                 *TRANSCRYPT_FLAGS,
                 "-xp",
-                "$".join(str(folder).replace(" ", "#") for folder in folders),
+                "$".join(str(folder).replace(" ", "#") for folder in dict.fromkeys(folders)),
                 "-od",
                 str(fresh),
                 "flux_crosscheck_entry.py",
