@@ -37,7 +37,7 @@ def module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
 
 
-def fold(name: str, events: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str | None]]:
+def fold(name: str, events: list[tuple[Any, ...]]) -> tuple[dict[str, Any], list[str | None]]:
     """The state after the events, and per event None or the reason it was rejected."""
     collection, function = REDUCERS[name]
     root = combine_reducers({collection: getattr(module(name), function)})
