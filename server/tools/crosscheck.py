@@ -38,6 +38,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -222,41 +223,40 @@ def fold_python(root: Callable[..., Any], line: str) -> Fold:
 
 def fold_node(entry: Path, lines: list[str]) -> list[Fold]:
     """Every case through one Node process (a writer thread feeds it)."""
-    process = start_node(entry)
-    assert process.stdin is not None and process.stdout is not None
-    stdin = process.stdin
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        process = start_node(entry, errors)
+        assert process.stdin is not None and process.stdout is not None
+        stdin = process.stdin
 
-    def feed() -> None:
-        try:
-            for line in lines:
-                stdin.write(line + "\n")
-        except BrokenPipeError:
-            pass
-        finally:
+        def feed() -> None:
             try:
+                for line in lines:
+                    stdin.write(line + "\n")
                 stdin.close()
-            except BrokenPipeError:
+            except (BrokenPipeError, ValueError):  # Node exited or was stopped
                 pass
 
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    folds: list[Fold] = []
-    try:
-        for answer_line in process.stdout:
-            answer = json.loads(answer_line)
-            if "crash" in answer:
-                raise CrosscheckError(
-                    f"Node could not run case {len(folds) + 1}: {answer['crash']}"
-                )
-            steps: list[Outcome] = [None if s is None else tuple(s) for s in answer["steps"]]
-            folds.append(Fold(steps, answer["rows"]))
-    finally:
-        writer.join()
-        process.stdout.close()
-        error_text = process.stderr.read() if process.stderr is not None else ""
-        if process.stderr is not None:
-            process.stderr.close()
-        code = process.wait()
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        folds: list[Fold] = []
+        try:
+            for answer_line in process.stdout:
+                answer = json.loads(answer_line)
+                if "crash" in answer:
+                    raise CrosscheckError(
+                        f"Node could not run case {len(folds) + 1}: {answer['crash']}"
+                    )
+                steps: list[Outcome] = [None if s is None else tuple(s) for s in answer["steps"]]
+                folds.append(Fold(steps, answer["rows"]))
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            writer.join()
+            process.stdout.close()
+            code = process.wait()
+        errors.seek(0)
+        error_text = errors.read()
     if len(folds) != len(lines):
         raise CrosscheckError(
             f"Node answered {len(folds)} of {len(lines)} cases and exited with code {code}:\n"

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from server.tools import transpile
 from server.tools.transpile import SOURCE, TRANSCRYPT_FLAGS
@@ -178,7 +179,8 @@ def build_javascript(specs: Iterable[Spec]) -> Path:
     return out / ENTRY
 
 
-def start_node(entry: Path) -> subprocess.Popen[str]:
+def start_node(entry: Path, errors: IO[str]) -> subprocess.Popen[str]:
+    """crosscheck_runner.mjs on the build, its standard error into `errors`."""
     node = shutil.which("node")
     if node is None:
         raise CrosscheckError("flux crosscheck needs Node (20 or later) on the PATH.")
@@ -186,7 +188,7 @@ def start_node(entry: Path) -> subprocess.Popen[str]:
         [node, str(RUNNER), str(entry)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=errors,
         text=True,
         encoding="utf-8",
     )

@@ -16,7 +16,8 @@ import pytest
 
 from server.cli import main
 from server.tools.casegen import generate_cases
-from server.tools.crosscheck import Case, crosscheck, parse_spec, stamp
+from server.tools.crosscheck import Case, crosscheck, parse_spec, python_outcome, same, stamp
+from shared_reducers.errors import ChangesetConflict
 
 NOTES = "notes=shared_reducers.notes:notes_reducer"
 
@@ -206,6 +207,82 @@ def items_reducer(items, event):
     assert "300 cases, " in out and ", 0 differ" not in out
     assert "CPython: accepted" in out
     assert "Node:    rejected EventRejected: A title has at most 3 characters." in out
+
+
+def test_two_collections_are_combined_and_agree(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "two_collections",
+        """
+        from shared_reducers.errors import EventRejected
+        from shared_reducers.portable import get_or, int_text
+
+        def items_reducer(items, event):
+            if get_or(event, "type", None) != "itemAdded":
+                return items.no_change()
+            id = event["payload"]["id"]
+            if items.get(id) is not None:
+                raise EventRejected("Item " + id + " exists.")
+            return items.insert({"id": id})
+
+        def counts_reducer(counts, event):
+            row = counts.get("all")
+            if row is None:
+                return counts.insert({"id": "all", "n": 1})
+            return counts.update("all", {"n": row["n"] + 1, "last": int_text(row["n"])})
+        """,
+    )
+    cases = elsewhere / "cases.jsonl"
+    added = {"type": "itemAdded", "payload": {"id": "__proto__"}}
+    cases.write_text(json.dumps([added, added, {"type": "other"}]) + "\n")
+    spec = "two_collections.reducers:"
+    args = [f"items={spec}items_reducer", f"counts={spec}counts_reducer", "--cases", str(cases)]
+    assert main(["crosscheck", *args]) == 0
+    out = capsys.readouterr().out
+    assert "1 cases, 0 differ" in out
+    assert "events: 2 accepted, 1 rejected (in CPython); 2 rows at the end" in out
+
+
+def test_errors_of_one_family_agree_across_engines(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_package(
+        elsewhere,
+        "recursing",
+        """
+        def items_reducer(items, event):
+            return items_reducer(items, event)
+        """,
+    )
+    cases = elsewhere / "cases.jsonl"
+    cases.write_text(json.dumps([{"type": "itemAdded"}]) + "\n")
+    assert (
+        main(["crosscheck", "items=recursing.reducers:items_reducer", "--cases", str(cases)]) == 0
+    )
+    assert "1 cases, 0 differ" in capsys.readouterr().out
+
+
+def test_how_outcomes_are_compared() -> None:
+    assert python_outcome(KeyError("id")) == (False, "KeyError", "id", False)
+    assert python_outcome(ChangesetConflict("No row.")) == (
+        True,
+        "ChangesetConflict",
+        "No row.",
+        False,
+    )
+    # a Transcrypt exception: class (without Transcrypt's py_ prefix) and message
+    assert same((False, "TypeError", "m", False), (False, "py_TypeError", "m", False))
+    assert not same((False, "TypeError", "m", False), (False, "py_TypeError", "n", False))
+    assert not same((True, "EventRejected", "m", False), (False, "Exception", "m", False))
+    # a native JavaScript error: its family, not its words
+    assert same((False, "AttributeError", "x", False), (False, "TypeError", "y", True))
+    assert same((False, "RecursionError", "x", False), (False, "RangeError", "y", True))
+    assert not same((True, "EventRejected", "x", False), (False, "TypeError", "y", True))
+    assert not same((False, "KeyError", "x", False), (False, "TypeError", "y", True))
+    assert not same(None, (True, "EventRejected", "x", False))
+    assert same(None, None)
 
 
 def test_a_cases_file_with_bad_json_names_the_line(
