@@ -46,18 +46,29 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
         help="make N cases (valid and fuzzed) from the modules' declared SCHEMAS",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of --generate (default: 0)")
+    parser.add_argument(
+        "--exact-errors",
+        action="store_true",
+        help="compare the message of every exception, not only of EventRejected and KeyError",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return check(args.reducers, args.cases, args.generate, args.seed)
+        return check(args.reducers, args.cases, args.generate, args.seed, args.exact_errors)
     except CrosscheckError as error:
         print(f"flux crosscheck: {error}", file=sys.stderr)
         return 2
 
 
-def check(texts: list[str], cases_file: Path | None, generate: int | None, seed: int) -> int:
+def check(
+    texts: list[str],
+    cases_file: Path | None,
+    generate: int | None,
+    seed: int,
+    exact: bool = False,
+) -> int:
     specs = [parse_spec(text) for text in texts]
     if (cases_file is None) == (generate is None):
         raise CrosscheckError("Give either --cases FILE or --generate N (not both).")
@@ -75,7 +86,7 @@ def check(texts: list[str], cases_file: Path | None, generate: int | None, seed:
         events = generate_cases(modules, generate, seed)
         cases = [Case(number, case) for number, case in enumerate(events, start=1)]
         source = f"generated with --seed {seed}"
-    report = crosscheck(specs, cases)
+    report = crosscheck(specs, cases, exact)
     seconds = report.seconds
     print(f"{report.cases} cases, {len(report.differences)} differ ({source})")
     print(

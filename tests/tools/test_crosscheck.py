@@ -265,7 +265,10 @@ def test_errors_of_one_family_agree_across_engines(
 
 
 def test_how_outcomes_are_compared() -> None:
-    assert python_outcome(KeyError("id")) == (False, "KeyError", "id", False)
+    assert python_outcome(KeyError("id")) == (False, "KeyError", "'id'", False)
+    assert same((False, "KeyError", "'id'", False), (False, "KeyError", "'id'", False))
+    assert same((False, "KeyError", "'id'", False), (False, "KeyError", "id", False))
+    assert not same((False, "KeyError", "'id'", False), (False, "KeyError", "'ids'", False))
     assert python_outcome(ChangesetConflict("No row.")) == (
         True,
         "ChangesetConflict",
@@ -274,7 +277,11 @@ def test_how_outcomes_are_compared() -> None:
     )
     # a Transcrypt exception: class (without Transcrypt's py_ prefix) and message
     assert same((False, "TypeError", "m", False), (False, "py_TypeError", "m", False))
-    assert not same((False, "TypeError", "m", False), (False, "py_TypeError", "n", False))
+    # other exceptions: the engines' prose differs, so the class (the message with exact)
+    assert same((False, "TypeError", "m", False), (False, "py_TypeError", "n", False))
+    assert not same((False, "TypeError", "m", False), (False, "py_TypeError", "n", False), True)
+    assert not same((False, "TypeError", "m", False), (False, "ValueError", "m", False))
+    assert not same((True, "EventRejected", "m", False), (True, "EventRejected", "n", False))
     assert not same((True, "EventRejected", "m", False), (False, "Exception", "m", False))
     # a native JavaScript error: its family, not its words
     assert same((False, "AttributeError", "x", False), (False, "TypeError", "y", True))
