@@ -36,6 +36,9 @@ from shared_reducers.notes import (
 )
 from shared_reducers.portable import describe, extend, get_or, is_bool
 
+__all__ = ["NOTES", "REMOVED", "make_notes_app", "notes_app"]
+"""What the browser build exports (note_removed and note_restored are also notes.py's names)."""
+
 NOTES = "notes"
 REMOVED = "removed_notes"
 
