@@ -266,13 +266,21 @@ def fold_node(entry: Path, lines: list[str]) -> list[Fold]:
 
 
 def canonical(value: Any) -> str:
-    """JSON with sorted keys and integral floats as ints (JSON has one number type)."""
+    """JSON with sorted keys and integral floats as ints (JSON has one number type);
+    a key that is not a string becomes the text JSON gives it (True: "true")."""
+
+    def key_text(key: Any) -> str:
+        if isinstance(key, str):
+            return key
+        if key is None or isinstance(key, bool | int | float):
+            return json.dumps(plain(key))
+        return str(key)
 
     def plain(item: Any) -> Any:
         if isinstance(item, float) and item.is_integer():
             return int(item)
         if isinstance(item, dict):
-            return {str(key): plain(child) for key, child in item.items()}
+            return {key_text(key): plain(child) for key, child in item.items()}
         if isinstance(item, list | tuple):
             return [plain(child) for child in item]
         return item

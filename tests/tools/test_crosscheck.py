@@ -16,7 +16,15 @@ import pytest
 
 from server.cli import main
 from server.tools.casegen import generate_cases
-from server.tools.crosscheck import Case, crosscheck, parse_spec, python_outcome, same, stamp
+from server.tools.crosscheck import (
+    Case,
+    canonical,
+    crosscheck,
+    parse_spec,
+    python_outcome,
+    same,
+    stamp,
+)
 from shared_reducers.errors import ChangesetConflict
 
 NOTES = "notes=shared_reducers.notes:notes_reducer"
@@ -262,6 +270,14 @@ def test_errors_of_one_family_agree_across_engines(
         main(["crosscheck", "items=recursing.reducers:items_reducer", "--cases", str(cases)]) == 0
     )
     assert "1 cases, 0 differ" in capsys.readouterr().out
+
+
+def test_rows_are_compared_as_json() -> None:
+    assert canonical({True: 1, None: 2, 3: 3.0, 2.0: [1.0, 1.5]}) == canonical(
+        {"true": 1, "null": 2, "3": 3, "2": [1, 1.5]}
+    )
+    assert canonical([{"b": 1, "a": True}]) == '[{"a": true, "b": 1}]'
+    assert canonical([1]) != canonical([True])
 
 
 def test_how_outcomes_are_compared() -> None:
