@@ -1,7 +1,8 @@
 """flux check-reducers: each construct that cannot agree is reported on its
 marked line (`# pitfall`), what the old subset refused and now agrees
 (`# agrees`) is accepted, and the real shared reducers pass.  Whether the
-`# agrees` lines really agree in both engines: test_each_old_pitfall_is_caught_or_agrees."""
+`# agrees` lines really agree in both engines:
+test_each_old_pitfall_that_is_accepted_agrees_in_both_engines."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 
 from server.cli import main
 from server.tools.reducer_check import check_paths, check_source, default_paths
+from server.tools.transpile import build
 from shared_reducers.combine import combine_reducers
 from shared_reducers.memory import empty_state, reduce_state
 
@@ -164,7 +165,7 @@ CAUGHT = {
 """Old pitfalls still reported (each `# pitfall` line above)."""
 
 AGREES: list[tuple[str, bool, list[tuple[str, list[Any]]]]] = [
-    # (fixture, needs the lowering, [(function, JSON arguments), ...])
+    # (fixture, agrees thanks to the lowering, [(function, JSON arguments), ...])
     ("annotations", False, [("title", [{"title": "a"}])]),
     ("collection_equality", True, [("unchanged", [[]]), ("same_values", [{"id": "n1"}])]),
     ("del_statement", True, [("drop_first", [[1, 2, 3]])]),
@@ -201,9 +202,11 @@ AGREES: list[tuple[str, bool, list[tuple[str, list[Any]]]]] = [
     ("unsupported", False, [("all_ids", [[{"id": "a"}, {"id": "b"}]]), ("unique", [[]])]),
         ("exceptions", False, []),  # its `except Exception` stays caught
 ]  # fmt: skip
-"""Old pitfalls now accepted, with calls that show both engines agree.  Those
-that need the lowering (server/tools/lowering.py, not landed yet) run the
-plain Transcrypt build, where they still differ: xfail until it lands."""
+"""Old pitfalls now accepted, with calls that show both engines agree on
+them: built as `flux transpile` builds (the lowering, then Transcrypt) and run
+in Node, against CPython.  The flag says whether plain Transcrypt already
+agreed (False) or the lowering (server/tools/lowering.py) is what makes them
+agree (True)."""
 
 NEW_FIXTURES = {
     "float_text", "float_type", "set_order", "identity", "dict_keys", "untranslatable",
@@ -240,21 +243,21 @@ def in_cpython(fixture: Path, calls: list[tuple[str, list[Any]]]) -> list[dict[s
 
 
 def in_node(fixture: Path, calls: list[tuple[str, list[Any]]], work: Path) -> list[dict[str, Any]]:
-    """The fixture built by Transcrypt as `flux transpile` builds (plain build
-    until the lowering lands), each call made in Node on arguments parsed from JSON."""
+    """The fixture built as `flux transpile` builds a package (lowered to the
+    twin runtime, then Transcrypt), each call made in Node on arguments parsed
+    from JSON, as the browser's events are."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node is needed to run the built fixtures; install Node 20.")
-    source = work / fixture.name
-    shutil.copy(fixture, source)
-    built = subprocess.run(
-        [sys.executable, "-m", "transcrypt", "-b", "-n", "-ec", "-od", str(work / "js"), source.name],
-        cwd=work, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert built.returncode == 0 and "Error while compiling" not in built.stdout, built.stdout
+    package = work / f"pitfall_{fixture.stem}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(fixture, package / fixture.name)
+    entry = build(package, work / "out", package.name).entry
+    assert entry is not None
     (work / "runner.mjs").write_text(RUNNER)
     ran = subprocess.run(
-        [node, str(work / "runner.mjs"), str(work / "js" / f"{fixture.stem}.js"), json.dumps(calls)],
+        [node, str(work / "runner.mjs"), str(entry), json.dumps(calls)],
         capture_output=True, text=True, encoding="utf-8", check=False, timeout=60,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
@@ -273,6 +276,7 @@ def test_every_old_pitfall_has_a_verdict() -> None:
         assert marked_lines(PITFALLS / f"{name}.py", "# agrees")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("fixture", "calls"),
     [
@@ -280,7 +284,6 @@ def test_every_old_pitfall_has_a_verdict() -> None:
             name,
             calls,
             id=f"{name}-{'lowered' if lowered else 'plain'}",
-            marks=[pytest.mark.xfail(strict=True, reason="needs lowering")] if lowered else [],
         )
         for name, lowered, calls in AGREES
         if calls
