@@ -10,6 +10,9 @@ reducer module (never imports it) and reports each of them as
 `file:line: what is wrong and why; what to write instead`.  The list, with the
 reasons, is SUBSET.md; each rule has a fixture in tests/fixtures/pitfalls/.
 
+It also runs the build's lowering (server/tools/lowering.py) on the module
+and reports what the lowering refuses, so one command shows both.
+
 The check is syntactic with a little local inference: a name is a float, a
 set, a string, ... when every assignment to it in its function (or module)
 says so.  What it cannot see, `flux crosscheck` and the isomorphism tests
@@ -23,6 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.tools import lowering
+
 ROOT = Path(__file__).resolve().parents[2]
 MAX_SAFE_INTEGER = 2**53 - 1
 REDUCERS = ROOT / "shared_reducers"
@@ -30,21 +35,14 @@ SUBSET = "SUBSET.md"
 ESCAPE_HATCH = "portable.py"
 """The one module allowed pragmas and executable comments."""
 
-ALLOWED_EXCEPTIONS = frozenset({"EventRejected", "ChangesetConflict", "KeyError"})
+ALLOWED_EXCEPTIONS = frozenset(
+    {"EventRejected", "ChangesetConflict", "KeyError", "IndexError", "ValueError"}
+)
 JS_RESERVED = frozenset(
     {
         "private", "public", "protected", "interface", "package", "static", "implements",
         "let", "enum", "eval", "var", "function", "typeof", "instanceof", "void", "this",
         "delete", "const", "export", "extends", "super", "debugger", "catch", "throw",
-    }
-)  # fmt: skip
-OPERATOR_DUNDERS = frozenset(
-    {
-        "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__hash__", "__bool__",
-        "__len__", "__contains__", "__iter__", "__getitem__", "__setitem__", "__delitem__",
-        "__add__", "__radd__", "__iadd__", "__sub__", "__mul__", "__rmul__", "__truediv__",
-        "__floordiv__", "__mod__", "__pow__", "__neg__", "__and__", "__or__", "__call__",
-        "__enter__", "__exit__",
     }
 )  # fmt: skip
 MISSING_STR_METHODS = {
@@ -58,8 +56,6 @@ MISSING_STR_METHODS = {
     "casefold": "lower()",
     "expandtabs": "replace()",
     "title": "upper() of the first letter + the rest",
-    "index": "find() (-1 when missing)",
-    "count": "len([x for x in items if x == item])",
 }
 """Methods Transcrypt's runtime does not have (TypeError in the browser)."""
 NONDETERMINISTIC_CALLS = frozenset(
@@ -101,8 +97,25 @@ def check_paths(paths: Iterable[Path]) -> list[Problem]:
         except (OSError, UnicodeDecodeError) as error:
             problems.append(Problem(_shown(path), 0, f"cannot be read ({error}); check the path"))
             continue
-        problems.extend(check_source(source, _shown(path), _package_of(path)))
+        package = _package_of(path)
+        signatures = _sibling_signatures(path, package) if package is not None else {}
+        problems.extend(check_source(source, _shown(path), package, signatures))
     return sorted(problems)
+
+
+def _sibling_signatures(path: Path, package: str) -> dict[str, lowering.Signature]:
+    """The functions `path` imports from its own package, as `flux transpile`
+    gives them to the lowering (so keyword arguments to them are known)."""
+    trees: dict[str, ast.Module] = {}
+    for sibling in sorted(path.resolve().parent.glob("*.py")):
+        try:
+            trees[sibling.stem] = ast.parse(sibling.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, SyntaxError):
+            continue
+    if path.stem not in trees:
+        return {}
+    by_module = {name: lowering.signatures_of(tree) for name, tree in trees.items()}
+    return lowering.module_signatures(trees[path.stem], package, by_module)
 
 
 def _shown(path: Path) -> str:
@@ -119,8 +132,14 @@ def _package_of(path: Path) -> str | None:
     return folder.name if (folder / "__init__.py").exists() else None
 
 
-def check_source(source: str, path: str, package: str | None = None) -> list[Problem]:
-    """Every construct of one module's source that cannot agree in both engines."""
+def check_source(
+    source: str,
+    path: str,
+    package: str | None = None,
+    signatures: dict[str, lowering.Signature] | None = None,
+) -> list[Problem]:
+    """Every construct of one module's source that cannot agree in both engines:
+    the rules below, and what the build's lowering refuses (the first refusal)."""
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as error:
@@ -129,7 +148,24 @@ def check_source(source: str, path: str, package: str | None = None) -> list[Pro
     checker.check_comments(source)
     checker.run(tree)
     skipped = _skipped_lines(source) if checker.escape_hatch else set()
-    return sorted({p for p in checker.problems if p.line not in skipped})
+    problems = {p for p in checker.problems if p.line not in skipped}
+    refused = _lowering_refusal(source, path, signatures)
+    if refused is not None and refused.line not in {p.line for p in problems}:
+        problems.add(refused)
+    return sorted(problems)
+
+
+def _lowering_refusal(
+    source: str, path: str, signatures: dict[str, lowering.Signature] | None
+) -> Problem | None:
+    """What `flux transpile` would refuse in this module, as a problem."""
+    try:
+        lowering.lower(source, path, signatures)
+    except lowering.LoweringError as error:
+        where, _, message = str(error).partition(": ")
+        line = where.rpartition(":")[2]
+        return Problem(path, int(line) if line.isdigit() else 1, message)
+    return None
 
 
 def _skipped_lines(source: str) -> set[int]:
@@ -360,13 +396,6 @@ class _Checker(ast.NodeVisitor):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.check_name(node, node.name)
-        for item in node.body:
-            if isinstance(item, ast.FunctionDef) and item.name in OPERATOR_DUNDERS:
-                self.report(
-                    item,
-                    f"{item.name} is never called in the browser (==, +, len, [] and with do "
-                    "not reach a class's methods there); write a plain function and call it",
-                )
         self.generic_visit(node)
 
     def check_name(self, node: ast.AST, name: str) -> None:
@@ -417,14 +446,6 @@ class _Checker(ast.NodeVisitor):
         self.report(node, "match is not translated (a syntax error in the browser); use if/elif")
         self.generic_visit(node)
 
-    def visit_Assert(self, node: ast.Assert) -> None:
-        self.report(
-            node,
-            "assert is dropped by the browser build (and by python -O); "
-            "use if ...: raise EventRejected(...)",
-        )
-        self.generic_visit(node)
-
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             for part in ast.walk(target):
@@ -458,8 +479,9 @@ class _Checker(ast.NodeVisitor):
                 self.report(
                     handler,
                     f"catching {', '.join(names)} cannot agree: the browser raises a JavaScript "
-                    "TypeError (or nothing: [1][5], 1 // 0) where CPython raises it; check "
-                    "values up front and catch only EventRejected, ChangesetConflict or KeyError",
+                    "TypeError (or nothing: 1 // 0 is Infinity) where CPython raises it; check "
+                    "values up front and catch only EventRejected, ChangesetConflict, KeyError, "
+                    "IndexError or ValueError",
                 )
         self.generic_visit(node)
 
@@ -502,7 +524,7 @@ class _Checker(ast.NodeVisitor):
             self.kind(node.left),
             self.kind(node.right),
         ):
-            self.report(node, "dict | dict throws in the browser; use {**a, **b}")
+            self.report(node, "dict | dict gives 0 in the browser; use {**a, **b}")
         self.generic_visit(node)
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
@@ -616,20 +638,6 @@ class _Checker(ast.NodeVisitor):
         elif name in SET_CONSUMERS and args:
             for arg in args:
                 self.check_set_order(arg)
-        elif (
-            name in ("set", "frozenset", "dict") and args and isinstance(args[0], ast.GeneratorExp)
-        ):
-            self.report(
-                node,
-                f"{name}() of a generator is empty in the browser; use a "
-                f"{'dict' if name == 'dict' else 'set'} comprehension",
-            )
-        elif name == "chr":
-            self.report(
-                node,
-                "chr() above U+FFFF gives an empty string in the browser; "
-                "write the character in a string literal",
-            )
         elif name == "getattr" and len(args) == 3:
             self.report(node, "getattr's default is ignored in the browser; test hasattr() first")
         elif name in NONDETERMINISTIC_CALLS:
@@ -651,9 +659,7 @@ class _Checker(ast.NodeVisitor):
             self.check_set_order(node.args[0])
         elif method == "pop" and not node.args and self.kind(receiver) == "set":
             self.check_set_order(receiver)
-        elif method in MISSING_STR_METHODS and (
-            method not in ("index", "count") or self.kind(receiver) in ("str", "list")
-        ):
+        elif method in MISSING_STR_METHODS:
             self.report(
                 node,
                 f".{method}() does not exist in the browser (TypeError); "

@@ -294,3 +294,27 @@ def test_each_old_pitfall_that_is_accepted_agrees_in_both_engines(
 ) -> None:
     path = PITFALLS / f"{fixture}.py"
     assert in_node(path, calls, tmp_path) == in_cpython(path, calls)
+
+
+def test_what_the_build_s_lowering_refuses_is_reported_too() -> None:
+    source = "def f(xs, ys):\n    xs[1:2] = ys\n    return xs\n"
+    [problem] = check_source(source, "shared_reducers/x.py")
+    assert problem.line == 2
+    assert problem.message == "assignment to a slice; build the new list with + and slices"
+
+
+def test_keyword_arguments_to_a_sibling_module_are_known(tmp_path: Path) -> None:
+    package = tmp_path / "my_app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("def label(text, suffix=''):\n    return text + suffix\n")
+    module = package / "todos.py"
+    module.write_text(
+        "from my_app.helpers import label\n\ndef f(event):\n    return label('a', suffix='!')\n"
+    )
+    assert check_paths([module]) == []
+    module.write_text(
+        "from my_app.helpers import label\n\ndef f(event):\n    return label('a', x=1)\n"
+    )
+    [problem] = check_paths([module])
+    assert (problem.line, problem.message) == (4, "label() has no parameter x; remove it")
