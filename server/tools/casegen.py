@@ -59,14 +59,16 @@ ODD_TEXTS = (
     "NaN",
     "null",
 )
+TOKENS = ("todo", "doing", "done", "yes", "no", "tea", "Ünïcödé", "😀", "a b")
+"""Short strings that the events of one case share (a column, an option, a sku)."""
 WORDS = ("a", "b", "note", "hello world", "Ünïcödé", "tab\there", "line\nbreak")
 ODD_NUMBERS = (0, -1, 1.5, MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER, 2**31, -(2**31) - 1)
 CREATING = ("add", "create", "insert", "new", "open", "start", "register", "join")
 """Words that mark an event type as one that makes rows (valid cases begin with these)."""
 UNKNOWN_TYPES = ("", "unknownEvent", "__proto__", "constructor", "toString", "@@redux/INIT")
 
-Schemas = dict[str, dict[str, tuple[str, int, bool]]]
-"""event type -> field -> (value type, bound, required)"""
+Schemas = dict[str, dict[str, tuple[str, int, bool, str]]]
+"""event type -> field -> (value type, bound, required, kind)"""
 
 
 def declared_schemas(modules: list[str]) -> Schemas:
@@ -109,7 +111,7 @@ def _schema_source(name: str) -> Any:
     )
 
 
-def _resolve(rule: Any, kinds: dict[str, Any], where: str) -> tuple[str, int, bool]:
+def _resolve(rule: Any, kinds: dict[str, Any], where: str) -> tuple[str, int, bool, str]:
     if not isinstance(rule, list | tuple) or len(rule) != 2 or not isinstance(rule[1], bool):
         raise CrosscheckError(f"{where} must be [kind, required]; got {rule!r}.")
     kind, required = rule
@@ -125,23 +127,42 @@ def _resolve(rule: Any, kinds: dict[str, Any], where: str) -> tuple[str, int, bo
                 f"KINDS[{kind!r}] (used by {where}) must be [value type, bound] with a value "
                 f"type among {', '.join(BASE_TYPES)}; got {declared!r}."
             )
-        return declared[0], declared[1], required
+        return declared[0], declared[1], required, kind
     if kind in BASE_TYPES:
-        return kind, 0, required
+        return kind, 0, required, kind
     raise CrosscheckError(
         f"{where}: the kind {kind!r} is neither a key of KINDS nor one of {', '.join(BASE_TYPES)}."
     )
 
 
+def declared_words(modules: list[str]) -> list[str]:
+    """The strings of the modules' top-level lists and tuples of strings (kanban's
+    COLUMNS, notes' FIELDS): values a reducer accepts, so the cases use them."""
+    words: dict[str, None] = {}
+    for name in dict.fromkeys(modules):
+        sources = [importlib.import_module(name), _schema_source(name)]
+        for source in dict.fromkeys(sources):
+            for value in vars(source).values():
+                if (
+                    isinstance(value, list | tuple)
+                    and 0 < len(value) <= 50
+                    and all(isinstance(item, str) for item in value)
+                ):
+                    words.update(dict.fromkeys(value))
+    return list(words)
+
+
 def generate_cases(modules: list[str], count: int, seed: int) -> list[list[Any]]:
     """`count` cases (lists of events) for the reducers of these modules."""
-    generator = CaseGenerator(declared_schemas(modules), random.Random(seed))
+    schemas = declared_schemas(modules)
+    generator = CaseGenerator(schemas, random.Random(seed), declared_words(modules))
     return [generator.case(fuzzed=number % 2 == 1) for number in range(count)]
 
 
 class CaseGenerator:
-    def __init__(self, schemas: Schemas, rng: random.Random) -> None:
+    def __init__(self, schemas: Schemas, rng: random.Random, words: list[str]) -> None:
         self.schemas = schemas
+        self.words = words
         self.rng = rng
         self.types = sorted(schemas)
         self.creating = [t for t in self.types if any(w in t.lower() for w in CREATING)]
@@ -153,36 +174,45 @@ class CaseGenerator:
         # Field names and event types double as string values: a field such
         # as noteSpliced's `field` ("title" or "text") then gets valid values.
         self.vocabulary = sorted({f for fields in schemas.values() for f in fields} | set(schemas))
+        self.ids: list[str] = []
+        self.tokens: list[str] = []
 
     def case(self, fuzzed: bool) -> list[Any]:
         rng = self.rng
-        ids = [f"{prefix}{n}" for n, prefix in enumerate(rng.sample(["n", "note-", "x"], 2))]
+        # Per case, a few ids and a few other strings that events share, so
+        # that later events find what earlier ones made (a row, a poll option).
+        self.ids = [f"{prefix}{n}" for n, prefix in enumerate(rng.sample(["n", "note-", "x"], 2))]
+        self.tokens = rng.sample(self.words, min(len(self.words), 6)) + rng.sample(TOKENS, 2)
         if fuzzed:
-            ids += rng.sample([*ODD_KEYS, "😀", "e\u0301", "שלום", "a" * 121], 2)
+            self.ids += rng.sample([*ODD_KEYS, "😀", "e\u0301", "שלום", "a" * 121], 2)
+            self.tokens += rng.sample([*ODD_KEYS, *ODD_TEXTS], 2)
         events = []
         for index in range(rng.randint(1, 12)):
             creating = bool(self.creating) and (index < 2 or rng.random() < 0.25)
-            event = self.event(ids, rng.choice(self.creating) if creating else None)
+            event = self.event(rng.choice(self.creating) if creating else None)
             if fuzzed and rng.random() < 0.5:
                 event = self.fuzz(event)
             events.append(event)
         return events
 
-    def event(self, ids: list[str], kind: str | None = None) -> dict[str, Any]:
+    def event(self, kind: str | None = None) -> dict[str, Any]:
         kind = kind or self.rng.choice(self.types)
         payload: dict[str, Any] = {}
-        for field, (value_type, bound, required) in self.schemas[kind].items():
+        for field, (value_type, bound, required, kind_name) in self.schemas[kind].items():
             if required or self.rng.random() < 0.5:
-                payload[field] = self.value(field, value_type, bound, ids)
+                payload[field] = self.value(field, kind_name, value_type, bound)
         return {"type": kind, "payload": payload}
 
-    def value(self, field: str, value_type: str, bound: int, ids: list[str]) -> Any:
+    def value(self, field: str, kind: str, value_type: str, bound: int) -> Any:
         rng = self.rng
         if value_type == "string":
-            if field == "id" or field.endswith(("Id", "_id")):
-                return rng.choice(ids)
-            if bound == 0 and self.fields and rng.random() < 0.8:
+            if field == "id" or any(name.endswith(("Id", "_id", "ID")) for name in (field, kind)):
+                return rng.choice(self.ids)
+            roll = rng.random()
+            if bound == 0 and self.fields and roll < 0.3:
                 return rng.choice(self.fields)
+            if roll < 0.8:
+                return rng.choice(self.tokens)
             return self.text(bound)
         if value_type == "int":
             return rng.choice((0, 1, 1, 2, 2, 3, rng.randint(0, 10)))
@@ -190,7 +220,14 @@ class CaseGenerator:
             return rng.random() < 0.5
         if value_type == "list":
             limit = bound if 0 < bound < UNBOUNDED_LENGTH else UNBOUNDED_LENGTH // 4
-            return [self.item(ids) for _ in range(rng.randint(0, limit))]
+            length = rng.randint(0, limit)
+            shape = rng.random()
+            if shape < 0.4:
+                return [self.edit() for _ in range(length)]
+            if shape < 0.8:  # different strings, as a list of options is
+                pool = [*self.tokens, *self.ids]
+                return rng.sample(pool, min(length, len(pool)))
+            return [self.anything() for _ in range(length)]
         return {rng.choice(self.vocabulary): self.text(0)}
 
     def text(self, bound: int) -> str:
@@ -209,15 +246,17 @@ class CaseGenerator:
             text = "".join(list(text)[:bound])
         return text
 
-    def item(self, ids: list[str]) -> Any:
-        """A list item: most often the [position, count, text] shape of an edit."""
+    # The items of a list, all of one shape per list: the [position, count,
+    # text] of an edit, the case's strings, or a mix.
+    def edit(self) -> list[Any]:
         rng = self.rng
-        roll = rng.random()
-        if roll < 0.7:
-            return [rng.randint(0, 4), rng.randint(0, 2), rng.choice(("", "x", "😀", "é", "ab"))]
-        if roll < 0.85:
-            return rng.choice(ids)
-        return rng.randint(0, 5)
+        return [rng.randint(0, 4), rng.randint(0, 2), rng.choice(("", "x", "😀", "é", "ab"))]
+
+    def token(self) -> str:
+        return self.rng.choice([*self.tokens, *self.ids])
+
+    def anything(self) -> Any:
+        return self.rng.choice((self.edit, self.token, lambda: self.rng.randint(0, 5)))()
 
     def odd_value(self) -> Any:
         rng = self.rng
