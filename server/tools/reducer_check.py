@@ -91,6 +91,7 @@ def python_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 def check_paths(paths: Iterable[Path]) -> list[Problem]:
     problems: list[Problem] = []
+    folders: dict[Path, dict[str, ast.Module]] = {}
     for path in python_files(paths):
         try:
             source = path.read_text(encoding="utf-8")
@@ -98,24 +99,29 @@ def check_paths(paths: Iterable[Path]) -> list[Problem]:
             problems.append(Problem(_shown(path), 0, f"cannot be read ({error}); check the path"))
             continue
         package = _package_of(path)
-        signatures = _sibling_signatures(path, package) if package is not None else {}
+        signatures: dict[str, lowering.Signature] = {}
+        if package is not None:
+            folder = path.resolve().parent
+            if folder not in folders:
+                folders[folder] = _package_trees(folder)
+            trees = folders[folder]
+            if path.stem in trees:
+                by_module = {name: lowering.signatures_of(tree) for name, tree in trees.items()}
+                signatures = lowering.module_signatures(trees[path.stem], package, by_module)
         problems.extend(check_source(source, _shown(path), package, signatures))
     return sorted(problems)
 
 
-def _sibling_signatures(path: Path, package: str) -> dict[str, lowering.Signature]:
-    """The functions `path` imports from its own package, as `flux transpile`
-    gives them to the lowering (so keyword arguments to them are known)."""
+def _package_trees(folder: Path) -> dict[str, ast.Module]:
+    """The parsed modules of a package, whose functions `flux transpile` gives
+    the lowering (so keyword arguments to them are known)."""
     trees: dict[str, ast.Module] = {}
-    for sibling in sorted(path.resolve().parent.glob("*.py")):
+    for sibling in sorted(folder.glob("*.py")):
         try:
             trees[sibling.stem] = ast.parse(sibling.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, SyntaxError):
             continue
-    if path.stem not in trees:
-        return {}
-    by_module = {name: lowering.signatures_of(tree) for name, tree in trees.items()}
-    return lowering.module_signatures(trees[path.stem], package, by_module)
+    return trees
 
 
 def _shown(path: Path) -> str:
