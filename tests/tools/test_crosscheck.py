@@ -25,6 +25,7 @@ from server.tools.crosscheck import (
     same,
     stamp,
 )
+from server.tools.crosscheck_build import build_javascript
 from shared_reducers.errors import ChangesetConflict
 
 NOTES = "notes=shared_reducers.notes:notes_reducer"
@@ -328,6 +329,19 @@ def test_generate_without_schemas_says_what_to_declare(
     err = capsys.readouterr().err
     assert "--generate needs SCHEMAS: no_schemas.reducers declares none" in err
     assert "no_schemas has no schemas module" in err
+
+
+def test_the_build_is_cached_by_the_content_of_the_sources(elsewhere: Path) -> None:
+    write_package(elsewhere, "cached", "def items_reducer(items, event):\n    return []\n")
+    specs = [parse_spec("items=cached.reducers:items_reducer")]
+    first = build_javascript(specs)
+    made = first.stat().st_mtime_ns
+    assert build_javascript(specs) == first
+    assert first.stat().st_mtime_ns == made
+    (elsewhere / "cached" / "reducers.py").write_text(
+        "def items_reducer(items, event):\n    return items.no_change()\n"
+    )
+    assert build_javascript(specs) != first
 
 
 def test_events_are_stamped_as_the_store_would() -> None:
