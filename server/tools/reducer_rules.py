@@ -43,6 +43,9 @@ NONDETERMINISTIC_CALLS = frozenset(
 )
 SET_CONSUMERS = frozenset({"list", "tuple", "enumerate", "zip", "next", "iter"})
 """Calls that expose a set's iteration order (sorted, len, min, max, sum do not)."""
+ORDER_FREE = frozenset({"sorted", "sum", "any", "all", "set", "frozenset", "len", "min", "max"})
+"""Calls whose result does not depend on the order of a comprehension they are
+given (sorted, min and max only without key=: ties keep the order)."""
 
 Kind = str | None  # "list", "dict", "str", "bool", "float", "int", "set" or unknown
 
@@ -201,6 +204,9 @@ class RuleChecker(ast.NodeVisitor):
         self.package = package if package is not None else Path(path).parent.name or None
         self.problems: list[Problem] = []
         self.scope: _Scope | None = None
+        self.order_free: set[int] = set()
+        """The comprehensions whose iteration order cannot show (ids)."""
+        self.in_order_free: list[bool] = [False]
 
     def report(self, node: ast.AST | int, message: str) -> None:
         line = node if isinstance(node, int) else getattr(node, "lineno", 1)
@@ -336,7 +342,8 @@ class RuleChecker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
-        self.check_set_order(node.iter)
+        if not self.in_order_free[-1]:
+            self.check_set_order(node.iter)
         self.generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
@@ -458,6 +465,7 @@ class RuleChecker(ast.NodeVisitor):
         self.visit_in_scope(node)
 
     def visit_SetComp(self, node: ast.SetComp) -> None:
+        self.order_free.add(id(node))
         self.visit_in_scope(node)
 
     def visit_GeneratorExp(self, node: ast.GeneratorExp) -> None:
@@ -466,7 +474,9 @@ class RuleChecker(ast.NodeVisitor):
     def visit_in_scope(self, node: ast.AST) -> None:
         outer = self.scope
         self.scope = _Scope(node, outer)
+        self.in_order_free.append(id(node) in self.order_free)
         self.generic_visit(node)
+        self.in_order_free.pop()
         self.scope = outer
 
     def check_key(self, key: ast.expr) -> None:
@@ -497,6 +507,10 @@ class RuleChecker(ast.NodeVisitor):
             self.report(node, _KWARGS)
         func = node.func
         if isinstance(func, ast.Name):
+            if func.id in ORDER_FREE and not (func.id != "sum" and node.keywords):
+                for arg in node.args:
+                    if isinstance(arg, ast.GeneratorExp | ast.ListComp):
+                        self.order_free.add(id(arg))
             self.check_function_call(node, func.id)
         elif isinstance(func, ast.Attribute):
             self.check_method_call(node, func.attr)
@@ -511,6 +525,8 @@ class RuleChecker(ast.NodeVisitor):
         elif name in SET_CONSUMERS and args:
             for arg in args:
                 self.check_set_order(arg)
+        elif name in ("sorted", "min", "max") and node.keywords and args:
+            self.check_set_order(args[0])  # ties keep the set's order
         elif name == "getattr" and len(args) == 3:
             self.report(node, "getattr's default is ignored in the browser; test hasattr() first")
         elif name in NONDETERMINISTIC_CALLS:
