@@ -1,21 +1,28 @@
-// Folds the events of a JSON file through the transpiled shared reducer and
-// through the hand-written one, alternating rounds; prints JSON figures.
-// usage: node reducer_bench.mjs <build dir> <events.json> <rounds>
+// Folds the events of a workload through the transpiled shared reducer (on a
+// plain state and on a shared one, see shared_reducers/memory.py) and through
+// the hand-written one, rotating who goes first each round; prints JSON figures.
+// usage: node reducer_bench.mjs <build dir> <rounds> <workload.json>:<capped> ...
+// workload.json: {"setup": [event, ...], "events": [event, ...]}; only the
+// fold of `events`, on the state the setup left, is timed: all of them on the
+// shared state, the first <capped> on the plain state and by the hand-written
+// reducer (which copy every note per event: at 5,000 notes, 10,000 events take
+// minutes).  A first, untimed fold of each warms the JIT and checks that the
+// three agree.  First the shared folds of all workloads alternate (before the
+// other variants fill the heap: the growth figure), then, per workload, the
+// three variants alternate (the figures against the hand-written reducer).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { notesReducer, Rejected } from './notes_handwritten.mjs';
 
-const [buildDir, eventsPath, roundsText] = process.argv.slice(2);
+const [buildDir, roundsText, ...workloadArgs] = process.argv.slice(2);
 const shared = await import(pathToFileURL(`${buildDir}/shared_reducers.js`).href);
-const events = JSON.parse(readFileSync(eventsPath, 'utf8'));
 const rounds = Number(roundsText);
 const root = shared.notes_app; // the page's root reducer (web/app.js)
 // as the browser's store does (web/app.js): one reusable view for the fold
 const step = shared.state_reducer(root);
 
-function foldTranspiled() {
-  let state = shared.empty_state(root.collection_names);
-  for (const event of events) {
+function foldShared(state, list) {
+  for (const event of list) {
     try {
       state = step(state, event);
     } catch (error) {
@@ -25,9 +32,8 @@ function foldTranspiled() {
   return state;
 }
 
-function foldHandwritten() {
-  let state = { notes: {}, removed_notes: {} };
-  for (const event of events) {
+function foldHandwritten(state, list) {
+  for (const event of list) {
     try {
       state = notesReducer(state, event);
     } catch (error) {
@@ -37,25 +43,77 @@ function foldHandwritten() {
   return state;
 }
 
-const canonical = (state) =>
-  JSON.stringify(Object.keys(state.notes).sort().map((id) => state.notes[id]));
+const rowsOf = (state) => shared.rows_of(state, 'notes');
+const canonical = (state) => JSON.stringify(rowsOf(state));
 // The hand-written reducer keeps no co-editing tail (`recent`): compare the rest.
-const withoutTail = (state) =>
-  JSON.stringify(Object.keys(state.notes).sort().map((id) => ({ ...state.notes[id], recent: undefined })));
-if (withoutTail(foldTranspiled()) !== withoutTail(foldHandwritten())) {
-  console.error('the two reducers disagree on the final state');
-  process.exit(1);
+const withoutTail = (rows) => JSON.stringify(rows.map((row) => ({ ...row, recent: undefined })));
+
+/** The CPU time (user + system, ms) of one fold: on a machine shared with other
+ * work, wall time measures the neighbours as much as the fold. */
+function time(fold) {
+  const start = process.cpuUsage();
+  fold();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
-const transpiled = [];
-const handwritten = [];
+/** The three variants of one workload, checked against each other (a warm-up fold each). */
+function prepare(argument) {
+  const cut = argument.lastIndexOf(':');
+  const { setup, events } = JSON.parse(readFileSync(argument.slice(0, cut), 'utf8'));
+  const capped = events.slice(0, Number(argument.slice(cut + 1)));
+  // The setup folded once on a shared state; the others start from the same rows.
+  const startShared = foldShared(shared.shared_state(shared.empty_state(root.collection_names)), setup);
+  const startPlain = shared.plain_state(startShared);
+  const handRows = {};
+  for (const row of rowsOf(startShared)) {
+    const { recent: _tail, ...rest } = row;
+    handRows[row.id] = rest;
+  }
+  const startHand = { notes: handRows, removed_notes: {} };
+  const variants = {
+    handwritten: () => foldHandwritten(startHand, capped),
+    plain: () => foldShared(startPlain, capped),
+    shared: () => foldShared(startShared, events),
+  };
+  const final = variants.shared();
+  const cappedShared = foldShared(startShared, capped);
+  if (canonical(variants.plain()) !== canonical(cappedShared)) {
+    throw new Error('the plain and the shared state disagree at the end');
+  }
+  const hand = variants.handwritten().notes;
+  if (withoutTail(Object.keys(hand).sort().map((id) => hand[id])) !== withoutTail(rowsOf(cappedShared))) {
+    throw new Error('the transpiled and the hand-written reducer disagree on the final state');
+  }
+  return {
+    variants,
+    answer: {
+      events: events.length,
+      capped: capped.length,
+      notes: shared.row_count(final, 'notes'),
+      final: canonical(final),
+      growth: [],
+      handwritten: [],
+      plain: [],
+      shared: [],
+    },
+  };
+}
+
+const workloads = workloadArgs.map(prepare);
 for (let round = 0; round < rounds; round++) {
-  const order = round % 2 === 0 ? [foldTranspiled, foldHandwritten] : [foldHandwritten, foldTranspiled];
-  for (const fold of order) {
-    const start = process.hrtime.bigint();
-    fold();
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    (fold === foldTranspiled ? transpiled : handwritten).push(ms);
+  for (let k = 0; k < workloads.length; k++) {
+    const w = workloads[(round + k) % workloads.length];
+    w.answer.growth.push(time(w.variants.shared));
   }
 }
-console.log(JSON.stringify({ transpiled, handwritten, final: canonical(foldTranspiled()) }));
+const names = ['handwritten', 'plain', 'shared'];
+for (const w of workloads) {
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length];
+      w.answer[name].push(time(w.variants[name]));
+    }
+  }
+}
+console.log(JSON.stringify(workloads.map((w) => w.answer)));
