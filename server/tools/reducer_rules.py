@@ -301,8 +301,16 @@ class RuleChecker(ast.NodeVisitor):
             self.report(node, _import_message(node.module or ""))
 
     def importable(self, module: str) -> bool:
+        """shared_reducers, or the module's own package under any dotted path that
+        ends at its folder (`natural_app.x`, `tests.fixtures.natural_app.x`)."""
         parts = module.split(".")
-        return parts[0] == "shared_reducers" or (self.package is not None and self.package in parts)
+        if parts[0] == "shared_reducers" or self.package is None or self.package not in parts:
+            return parts[0] == "shared_reducers"
+        folders = Path(self.path).parent.parts
+        if folders[-1:] != (self.package,):
+            folders = (self.package,)
+        prefix = tuple(parts[: parts.index(self.package) + 1])
+        return folders[-len(prefix) :] == prefix
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         self.report(node, _ANNOTATION)

@@ -117,9 +117,15 @@ def test_a_package_imports_its_own_modules(tmp_path: Path) -> None:
     package.mkdir()
     (package / "__init__.py").write_text("")
     module = package / "todos.py"
-    module.write_text("from my_app.helpers import f\nfrom .helpers import g\nimport time\n")
-    [problem] = check_paths([module])
-    assert (problem.line, problem.message.split(" ", 1)[0]) == (3, "time")
+    module.write_text(
+        "from my_app.helpers import f\nfrom .helpers import g\nimport time\n"
+        "from other.my_app.helpers import h\n"
+    )
+    problems = check_paths([module])
+    assert [(p.line, p.message.split(" ", 1)[0]) for p in problems] == [
+        (3, "time"),
+        (4, "other.my_app.helpers"),
+    ]
 
 
 def test_the_command_passes_on_the_shared_reducers(capsys: pytest.CaptureFixture[str]) -> None:
