@@ -4,6 +4,7 @@
  */
 
 import { notes_app, state_reducer } from './build/shared_reducers.js';
+import { draftReady, draftSplices, emptySaved, openOutbox, restore, snapshotOf } from './outbox.js';
 import { find, toWire, unsyncedCount } from './pending.js';
 import { createPresenceSender } from './presence.js';
 import { keyOf, unsentCount } from './sessions.js';
@@ -48,7 +49,7 @@ function dispatchLocal(type, payload) {
     timestamp: new Date().toISOString(),
   };
   store.dispatch({ type: 'local/edited', event });
-  if (socket) socket.send({ type: 'dispatch', event: toWire(event) });
+  sendWhenKept(event.id);
   return event;
 }
 
@@ -61,8 +62,7 @@ function sendTyping() {
     const id = newId();
     const event = { id, meta: { user: state.user.name }, timestamp: new Date().toISOString() };
     store.dispatch({ type: 'coedit/send', key, event });
-    const sent = find(store.getState().pending, id);
-    if (sent && socket) socket.send({ type: 'dispatch', event: toWire(sent.event) });
+    sendWhenKept(id);
   }
 }
 const typing = createThrottle(sendTyping, SEND_EVERY_MS);
@@ -192,6 +192,84 @@ view.bindLeavePage(() => {
 view.bindOnline(() => socket && socket.retryNow());
 wireTimeMachine({ store, view, dispatchLocal });
 
+// The outbox (outbox.js): the pending queue and unsent typing kept in IndexedDB for this
+// user and origin, written before an event is sent, read back when the page opens.
+let outbox = null; // set once an earlier page's record is back in the queue
+let drafts = []; // typing kept for a note that moved on, typed in again once its field is free
+let kept = { pending: null, coedit: null, drafts: null };
+const outboxOpening = openOutbox({ user: store.getState().user.name, origin: window.location.origin });
+const OUTBOX_WAIT_MS = 3000;
+
+/** Send a pending event once the outbox holds it (a reload then re-sends it, same id).
+ * Before the socket's hello, the hello re-sends the whole queue. */
+function sendWhenKept(id) {
+  if (!outbox || !socket) return;
+  outbox.saved().then(() => {
+    const entry = find(store.getState().pending, id);
+    if (entry && entry.confirmedSeq === null && socket) socket.send({ type: 'dispatch', event: toWire(entry.event) });
+  });
+}
+
+/** Write the outbox record when the queue, the sessions or the drafts changed. */
+function keep() {
+  if (!outbox) return;
+  const state = store.getState();
+  if (state.pending === kept.pending && state.coedit === kept.coedit && drafts === kept.drafts) return;
+  kept = { pending: state.pending, coedit: state.coedit, drafts };
+  outbox.save(snapshotOf(state, drafts));
+}
+
+/** Type the drafts whose field is free again (Live, nothing of it pending). */
+function typeDrafts() {
+  const state = store.getState();
+  if (drafts.length === 0 || state.connection !== 'Live') return;
+  const removed = (d) => Boolean(state.confirmed.removed_notes && state.confirmed.removed_notes[d.note]);
+  const ready = drafts.filter((d) => draftReady(state, d));
+  const gone = drafts.filter((d) => !state.shown.notes[d.note] && removed(d));
+  if (ready.length === 0 && gone.length === 0) return;
+  for (const d of gone) console.warn('Typing kept from an earlier page is for a deleted note:', d);
+  drafts = drafts.filter((d) => !ready.includes(d) && !gone.includes(d));
+  for (const d of ready) {
+    const text = store.getState().shown.notes[d.note][d.field];
+    store.dispatch({ type: 'coedit/typed', noteId: d.note, field: d.field, splices: draftSplices(d, text) });
+  }
+  typing.poke();
+  keep();
+}
+
+/** After the server's state and before the socket: put back what an earlier page kept. */
+async function restoreThenConnect() {
+  let timer = null;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve(null), OUTBOX_WAIT_MS);
+  });
+  try {
+    const opened = await Promise.race([outboxOpening, late]);
+    const saved = opened ? await Promise.race([opened.load(), late]) : null;
+    if (saved === null) console.warn('IndexedDB did not answer: unsynced changes are not kept.');
+    else {
+      const found = saved || emptySaved();
+      drafts = restore(store.getState(), found, applyEvent).drafts;
+      if (found.events.length || found.sessions.length) store.dispatch({ type: 'outbox/restored', saved: found });
+      outbox = opened;
+      keep();
+    }
+  } catch (error) {
+    console.error('Could not read the unsynced changes kept by an earlier page:', error);
+  }
+  clearTimeout(timer);
+  connect();
+}
+store.subscribe(() => {
+  keep();
+  typeDrafts();
+});
+// Closing or hiding the page: what was typed becomes events now (kept, and sent if we can).
+window.addEventListener('pagehide', () => typing.now());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') typing.now();
+});
+
 store.subscribe(() => {
   const state = store.getState();
   view.render(state);
@@ -200,9 +278,12 @@ store.subscribe(() => {
 });
 view.render(store.getState());
 
-socket = connectSocket({
-  url: () => view.socketUrl(store.getState().seq),
-  onMessage,
-  onStatus: (status) => store.dispatch({ type: 'connection/changed', status }),
-  onRefused: (reason) => store.dispatch({ type: 'connection/refused', reason }),
-});
+function connect() {
+  socket = connectSocket({
+    url: () => view.socketUrl(store.getState().seq),
+    onMessage,
+    onStatus: (status) => store.dispatch({ type: 'connection/changed', status }),
+    onRefused: (reason) => store.dispatch({ type: 'connection/refused', reason }),
+  });
+}
+restoreThenConnect();

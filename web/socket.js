@@ -12,6 +12,8 @@
  * PONG_WITHIN ms of a ping, the socket is taken for dead: it is closed, the
  * status says "Offline" and the reconnects begin.  The browser's `offline`
  * event (navigator.onLine) does the same at once; `online` retries at once.
+ * A connection that brings no hello within HELLO_WITHIN ms (a connect that
+ * hangs, an answer lost) is given up the same way.
  */
 
 const FIRST_DELAY = 300;
@@ -19,6 +21,7 @@ const MAX_DELAY = 2000;
 const POLICY_VIOLATION = 1008;
 export const PING_EVERY = 1500;
 export const PONG_WITHIN = 2500;
+export const HELLO_WITHIN = 5000;
 
 /**
  * @param {{
@@ -30,6 +33,7 @@ export const PONG_WITHIN = 2500;
  *   network?: {addEventListener: Function} | null,
  *   pingEvery?: number,
  *   pongWithin?: number,
+ *   helloWithin?: number,
  * }} options
  *
  * The server refuses a connection it cannot serve (not signed in, wrong
@@ -46,6 +50,7 @@ export function connectSocket({
   network = typeof window === 'undefined' ? null : window,
   pingEvery = PING_EVERY,
   pongWithin = PONG_WITHIN,
+  helloWithin = HELLO_WITHIN,
 }) {
   let socket = null;
   let delay = FIRST_DELAY;
@@ -106,6 +111,10 @@ export function connectSocket({
     onStatus(everLive ? 'Reconnecting' : 'Connecting');
     const current = new WebSocketClass(url());
     socket = current;
+    deadline = setTimeout(() => {
+      deadline = null;
+      dropped(current, { code: 1006, reason: 'no hello from the server' }, true);
+    }, helloWithin);
     current.addEventListener('message', (message) => {
       if (socket !== current) return;
       if (deadline !== null) clearTimeout(deadline); // it answers: alive

@@ -31,6 +31,7 @@
 
 import { createStore } from 'redux';
 import { addLine, describeChange, describeEvent } from './describe.js';
+import { restore } from './outbox.js';
 import { sortedNotes } from './notes.js';
 import {
   enqueue,
@@ -174,6 +175,9 @@ export function createAppReducer(applyEvent) {
       }
       case 'connection/refused':
         return { ...state, refused: action.reason };
+      case 'outbox/restored':
+        // What an earlier page kept in IndexedDB (outbox.js), back on the server's state.
+        return restore(state, action.saved, applyEvent).state;
       case 'presence/received':
         return { ...state, presence: received(state.presence, action.message, placing(state)) };
       case 'lost/dismissed':

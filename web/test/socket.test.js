@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PING_EVERY, PONG_WITHIN, connectSocket } from '../socket.js';
+import { HELLO_WITHIN, PING_EVERY, PONG_WITHIN, connectSocket } from '../socket.js';
 
 /** A stand-in for the browser's WebSocket: the test opens, talks and closes it. */
 class FakeSocket {
@@ -143,5 +143,23 @@ test("the browser's offline event drops the socket at once, online retries at on
   assert.equal(FakeSocket.made[0].closedByClient, true);
   network.dispatchEvent(new Event('online'));
   assert.equal(statuses.at(-1), 'Reconnecting');
+  assert.equal(FakeSocket.made.length, 2);
+});
+
+test('a connection that brings no hello is given up and retried', (t) => {
+  const { statuses } = connect(t);
+  t.mock.timers.tick(HELLO_WITHIN - 1);
+  assert.equal(statuses.at(-1), 'Connecting');
+  t.mock.timers.tick(1);
+  assert.equal(statuses.at(-1), 'Offline');
+  assert.equal(FakeSocket.made[0].closedByClient, true);
+  t.mock.timers.tick(300);
+  assert.equal(FakeSocket.made.length, 2);
+  FakeSocket.made[1].serverSays({ type: 'hello', seq: 7 });
+  for (let waited = 0; waited <= HELLO_WITHIN; waited += 500) {
+    t.mock.timers.tick(500);
+    FakeSocket.made[1].serverSays({ type: 'pong' });
+  }
+  assert.equal(statuses.at(-1), 'Live');
   assert.equal(FakeSocket.made.length, 2);
 });
