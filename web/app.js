@@ -201,10 +201,11 @@ const outboxOpening = openOutbox({ user: store.getState().user.name, origin: win
 const OUTBOX_WAIT_MS = 3000;
 
 /** Send a pending event once the outbox holds it (a reload then re-sends it, same id).
- * Before the socket's hello, the hello re-sends the whole queue. */
+ * Before the socket's hello, the hello re-sends the whole queue.  Without an outbox
+ * (IndexedDB missing or silent) it is sent at once. */
 function sendWhenKept(id) {
-  if (!outbox || !socket) return;
-  outbox.saved().then(() => {
+  if (!socket) return;
+  (outbox ? outbox.saved() : Promise.resolve()).then(() => {
     const entry = find(store.getState().pending, id);
     if (entry && entry.confirmedSeq === null && socket) socket.send({ type: 'dispatch', event: toWire(entry.event) });
   });
