@@ -14,7 +14,7 @@ from collection name to the collection's rows, in one of two forms.
   a state into this form (once, in O(rows)); `plain_state` turns it back.
 
 Read rows through `row_of`, `rows_of`, `ids_of`, `row_count` and
-`changed_ids`, which take either form.  Applying keeps each collection's form.
+`changed_ids`, which take either form (`with_row` replaces one row).  Applying keeps each collection's form.
 Applying never mutates: it returns a new state that shares untouched parts
 with the old one, as Redux expects (a changed row gives a new state, a new
 collection, new lists on its path and a new leaf; every other row, leaf and
@@ -110,6 +110,27 @@ def plain_state(state):
     out = empty_map()
     for name in keys_of(state):
         put(out, name, plain_rows(state[name]))
+    return out
+
+
+def with_row(state, name, row):
+    """A new state where collection `name` holds `row` under row["id"] (added
+    or replaced as it is, no merge), for overlays such as the page's shown
+    text; O(1) on a shared collection, a copy of the mapping on a plain one."""
+    rows = get_or(state, name, None)
+    if rows is None:
+        rows = empty_map()
+    id = row["id"]
+    if is_list(rows):
+        change = 0
+        if find_row(rows, id) is None:
+            change = 1
+        rows = shared_with(rows, id, row, change)
+    else:
+        rows = copy_of(rows)
+        put(rows, id, row)
+    out = copy_of(state)
+    put(out, name, rows)
     return out
 
 

@@ -28,6 +28,7 @@ from shared_reducers.memory import (
     row_of,
     rows_of,
     shared_state,
+    with_row,
 )
 from tests.support.node_process import ensure_build
 
@@ -135,6 +136,15 @@ def test_a_missing_collection_reads_as_empty(empty: Any) -> None:
         0,
         None,
     )
+
+
+def test_with_row_adds_or_replaces_one_row_and_keeps_the_old_state(empty: Any) -> None:
+    before = apply_changeset(empty(["notes"]), [insert("a", t=1), insert("b")])
+    after = with_row(with_row(before, "notes", {"id": "a", "t": 2}), "notes", {"id": "c"})
+    assert rows_of(after, "notes") == [{"id": "a", "t": 2}, {"id": "b"}, {"id": "c"}]
+    assert (row_count(after, "notes"), row_of(before, "notes", "a")) == (3, {"id": "a", "t": 1})
+    assert row_of(after, "notes", "b") is row_of(before, "notes", "b")
+    assert changed_ids(before, after, "notes") == ["a", "c"]
 
 
 def test_a_plain_state_converts_both_ways() -> None:
