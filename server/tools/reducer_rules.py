@@ -10,7 +10,7 @@ string, ... when every assignment to it in its function (or module) says so.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -246,6 +246,8 @@ class RuleChecker(ast.NodeVisitor):
                 self.report(arg, _ANNOTATION)
         if node.returns is not None:
             self.report(node, _ANNOTATION)
+        for change in in_place_changes(node):
+            self.report(change, _IN_PLACE)
         outer = self.scope
         self.scope = _Scope(node, outer)
         for decorator in node.decorator_list:
@@ -615,3 +617,151 @@ _FLOAT_TYPE = (
 _PRAGMA = (
     "pragmas and executable comments belong in shared_reducers/portable.py only; add a helper there"
 )
+_IN_PLACE = (
+    "this changes in place a row or an event the reducer was given: in the browser it is the "
+    "Redux state (or the pending event) itself, on the server a fresh copy, so the page keeps "
+    'the change even when the event is rejected; copy first: row = dict(row), items = list(row["items"])'
+)
+
+GIVEN_DATA = frozenset({"event", "payload", "meta"})
+"""Parameters that hold the event (or part of it) when never reassigned."""
+MUTATORS = frozenset(
+    {
+        "append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault",
+        "sort", "reverse", "popitem", "add", "discard",
+    }
+)  # fmt: skip
+
+
+def in_place_changes(function: ast.FunctionDef) -> list[ast.AST]:
+    """The statements of `function` that change data it was given in place: a
+    row it read with `<parameter>.get(...)`, the event, or what is inside them
+    (subscripts, `.get`), followed through names every assignment of which is
+    such data.  Copies (`dict(row)`, `list(xs)`, displays, comprehensions)
+    are not followed."""
+    params = {a.arg for a in [*function.args.posonlyargs, *function.args.args]}
+    values: dict[str, list[ast.expr | None]] = {}
+    for node in _own_nodes(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign) and isinstance(node.target, ast.Name):
+            values.setdefault(node.target.id, []).append(None)
+        elif isinstance(node, ast.For | ast.comprehension):
+            for name, item in _loop_items(node):
+                values.setdefault(name, []).append(item)
+    given = {p for p in params & GIVEN_DATA if p not in values}
+    shallow: set[str] = set()
+    """Names holding a shallow copy of given data: their items are still given."""
+
+    def is_given(node: ast.expr | None) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in given
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.slice, _ItemOf):  # an item a loop takes, maybe from a copy
+                return holds_given(node.value) or _copies(node.value, holds_given, "")
+            return is_given(node.value)
+        if isinstance(node, ast.BoolOp):
+            return any(is_given(v) for v in node.values)
+        if isinstance(node, ast.IfExp):
+            return is_given(node.body) or is_given(node.orelse)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+        ):
+            receiver = node.func.value
+            return (isinstance(receiver, ast.Name) and receiver.id in params) or is_given(receiver)
+        return False
+
+    def holds_given(node: ast.expr | None) -> bool:
+        return is_given(node) or (isinstance(node, ast.Name) and node.id in shallow)
+
+    changed = True
+    while changed:
+        changed = False
+        for name, assigned in values.items():
+            if name not in given and all(is_given(v) for v in assigned):
+                given.add(name)
+                changed = True
+            elif name not in shallow and all(_copies(v, holds_given, name) for v in assigned):
+                shallow.add(name)
+                changed = True
+    found: list[ast.AST] = []
+    for node in _own_nodes(function):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        if any(isinstance(t, ast.Subscript) and is_given(t.value) for t in targets):
+            found.append(node)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATORS
+            and is_given(node.func.value)
+        ):
+            found.append(node)
+    return found
+
+
+class _ItemOf(ast.Constant):
+    """Marks `iterable[_ItemOf]`: an item a for loop takes from `iterable`."""
+
+
+def _loop_items(loop: ast.For | ast.comprehension) -> list[tuple[str, ast.expr]]:
+    """The names a loop binds to items of its iterable (`for x in xs`, the
+    second name of `for i, x in enumerate(xs)`), as `xs[_ItemOf]`."""
+    iterable, target = loop.iter, loop.target
+    if (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id == "enumerate"
+        and iterable.args
+        and isinstance(target, ast.Tuple)
+        and len(target.elts) == 2
+    ):
+        iterable, target = iterable.args[0], target.elts[1]
+    if isinstance(target, ast.Name):
+        return [(target.id, ast.Subscript(value=iterable, slice=_ItemOf(0), ctx=ast.Load()))]
+    return []
+
+
+def _copies(
+    node: ast.expr | None, holds_given: Callable[[ast.expr | None], bool], name: str
+) -> bool:
+    """`list(x)`, `dict(x)`, `sorted(x)`, `x.copy()`, `{**x}`, `[*x]`, `[i for i in x ...]`
+    of given `x` (`name` itself counts, for `xs = [x for x in xs if ...]`): a new
+    container of the same items."""
+
+    def given(x: ast.expr | None) -> bool:
+        return holds_given(x) or _is_name(x, name)
+
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in ("list", "dict", "sorted", "tuple"):
+            return bool(node.args) and given(node.args[0])
+        if isinstance(func, ast.Attribute) and func.attr == "copy":
+            return given(func.value)
+        return False
+    if isinstance(node, ast.Dict):
+        return any(k is None and given(v) for k, v in zip(node.keys, node.values, strict=True))
+    if isinstance(node, ast.List):
+        return any(isinstance(e, ast.Starred) and given(e.value) for e in node.elts)
+    if isinstance(node, ast.ListComp) and len(node.generators) == 1:
+        loop = node.generators[0]
+        return (
+            isinstance(node.elt, ast.Name)
+            and isinstance(loop.target, ast.Name)
+            and node.elt.id == loop.target.id
+            and (given(loop.iter) or _copies(loop.iter, holds_given, name))
+        )
+    return False
+
+
+def _is_name(node: ast.expr | None, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name

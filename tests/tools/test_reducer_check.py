@@ -20,7 +20,8 @@ from server.cli import main
 from server.tools.reducer_check import check_paths, check_source, default_paths
 from server.tools.transpile import TranspileError, build
 from shared_reducers.combine import combine_reducers
-from shared_reducers.memory import empty_state, reduce_state
+from shared_reducers.errors import EventRejected
+from shared_reducers.memory import empty_state, reduce_state, row_of
 
 PITFALLS = Path(__file__).parents[1] / "fixtures" / "pitfalls"
 FIXTURES = sorted(PITFALLS.glob("*.py"))
@@ -51,7 +52,7 @@ def test_there_is_a_fixture_per_construct_that_cannot_agree() -> None:
     names = {f.stem for f in FIXTURES if marked_lines(f)}
     wanted = {
         "float_text", "float_type", "dict_keys", "number_keys", "set_order", "identity",
-        "imports", "untranslatable", "unsafe_integers", "reserved_names", "pragmas",
+        "imports", "untranslatable", "unsafe_integers", "reserved_names", "pragmas", "in_place",
     }  # fmt: skip
     assert wanted <= names
 
@@ -101,7 +102,7 @@ def test_natural_python_is_accepted() -> None:
     source = (
         "from shared_reducers.errors import EventRejected\n"
         "def reducer(rows, event, limit=3):\n"
-        "    payload = event.get('payload') or {}\n"
+        "    payload = dict(event.get('payload') or {})\n"
         "    if not payload['title'].strip():\n"
         "        raise EventRejected(f\"{event['type']}: {len(payload)} fields, %s\" % 'x')\n"
         "    changes = rows.insert({**payload, 'n': limit}) + rows.remove(payload['id'])\n"
@@ -217,6 +218,7 @@ agree (True)."""
 
 NEW_FIXTURES = {
     "float_text", "float_type", "set_order", "identity", "dict_keys", "untranslatable",
+    "in_place",
 }  # fmt: skip
 
 RUNNER = """
@@ -408,3 +410,22 @@ def test_constructs_transcrypt_cannot_build_are_rejected(name: str, tmp_path: Pa
     )  # fmt: skip
     assert loaded.returncode != 0
     assert "SyntaxError" in loaded.stderr
+
+
+def test_a_row_changed_in_place_stays_changed_in_the_page_when_the_event_is_rejected() -> None:
+    """What in_place.py's marked lines do to the browser's (in-memory) state; on
+    the server collection.get reads a fresh row from SQL, so the engines part."""
+    namespace: dict[str, Any] = {}
+    source = (PITFALLS / "in_place.py").read_text(encoding="utf-8")
+    exec(compile(source, "in_place.py", "exec"), namespace)
+    root = combine_reducers({"cards": namespace["tagged"]})
+    state = empty_state(["cards"])
+    state = reduce_state(
+        combine_reducers({"cards": lambda rows, event: rows.insert(event["payload"])}),
+        state,
+        {"type": "cardAdded", "payload": {"id": "c1", "tags": ["a", "b", "c"]}},
+    )
+    event = {"type": "cardTagged", "payload": {"id": "c1", "tag": "d"}}
+    with pytest.raises(EventRejected):
+        reduce_state(root, state, event)
+    assert row_of(state, "cards", "c1")["tags"] == ["a", "b", "c", "d"]  # rejected, yet changed
