@@ -166,7 +166,7 @@ def test_todos() -> None:
         "A todo needs a title.",
         None,
         None,
-        "Todo t9 does not exist.",
+        "Cannot remove todo t9: it does not exist.",
     ]
     assert row_of(state, "todos", "t1") == {"id": "t1", "title": "Oat milk", "done": True}
 
