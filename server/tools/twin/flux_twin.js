@@ -67,10 +67,10 @@ export function _tw_getitem(x, k) {
 }
 
 export function _tw_setitem(x, k, v) {
-  if (typeof k === 'string' && _plain(x)) { _put(x, k, v); return; }
-  if (Array.isArray(x)) { x[_index(k, x.length, 'list assignment')] = v; return; }
-  if (_plain(x)) { _put(x, String(k), v); return; }
-  if (x !== null && x !== undefined && typeof x.__setitem__ === 'function') { x.__setitem__(k, v); return; }
+  if (typeof k === 'string' && _plain(x)) { _put(x, k, v); return null; }
+  if (Array.isArray(x)) { x[_index(k, x.length, 'list assignment')] = v; return null; }
+  if (_plain(x)) { _put(x, String(k), v); return null; }
+  if (x !== null && x !== undefined && typeof x.__setitem__ === 'function') { x.__setitem__(k, v); return null; }
   throw _type_error("'" + _typename(x) + "' object does not support item assignment");
 }
 
@@ -79,10 +79,10 @@ export function _tw_delitem(x, k) {
     const key = typeof k === 'string' ? k : String(k);
     if (!_own.call(x, key)) throw KeyError(_tw_repr(k));
     delete x[key];
-    return;
+    return null;
   }
-  if (Array.isArray(x)) { x.splice(_index(k, x.length, 'list assignment'), 1); return; }
-  if (x !== null && x !== undefined && typeof x.__delitem__ === 'function') { x.__delitem__(k); return; }
+  if (Array.isArray(x)) { x.splice(_index(k, x.length, 'list assignment'), 1); return null; }
+  if (x !== null && x !== undefined && typeof x.__delitem__ === 'function') { x.__delitem__(k); return null; }
   throw _type_error("'" + _typename(x) + "' object does not support item deletion");
 }
 
@@ -271,8 +271,8 @@ export function _tw_cmp(a, b, op) {
     }
     return a.length === b.length ? 0 : (a.length < b.length ? -1 : 1);
   }
-  if (a !== null && typeof a === 'object' && typeof a.__lt__ === 'function') {
-    return a.__lt__(b) ? -1 : (b.__lt__(a) ? 1 : 0);
+  if (a !== null && typeof a === 'object' && !Array.isArray(a) && !_plain(a) && typeof a.__lt__ === 'function') {
+    return a.__lt__(b) ? -1 : (a.__gt__ && a.__gt__(b) ? 1 : 0);
   }
   throw _cmp_error(op || '<', a, b);
 }
@@ -437,12 +437,13 @@ export function _tw_format(x, spec) {
   if (typeof x === 'string') {
     if (type && type !== 's') throw _format_error(type, x);
     if (sign) throw ValueError('Sign not allowed in string format specifier');
+    if (group) throw ValueError("Cannot specify '" + group + "' with 's'.");
     body = precision !== undefined ? Array.from(x).slice(0, +precision).join('') : x;
     align = align || '<';
   } else if (typeof x === 'number' || typeof x === 'boolean') {
     let n = +x;
-    if (!type && typeof x === 'boolean' && !sign && !zero && !width) return _tw_str(x);
     let digits;
+    if (precision !== undefined && type !== 'f' && type !== '%') throw ValueError('Precision not allowed in integer format specifier');
     if (type === 'f' || type === '%') {
       if (type === '%') n *= 100;
       digits = Math.abs(n).toFixed(precision === undefined ? 6 : +precision);
@@ -471,9 +472,7 @@ export function _tw_format(x, spec) {
     }
     body = signText + digits;
   } else if (x === null || x === undefined || Array.isArray(x) || _plain(x)) {
-    if (type || sign || zero || group || precision !== undefined) throw ValueError('unsupported format string passed to ' + _typename(x) + '.__format__');
-    body = _tw_str(x);
-    align = align || '<';
+    throw _type_error('unsupported format string passed to ' + _typename(x) + '.__format__');
   } else {
     body = _tw_str(x);
     align = align || '<';
@@ -579,9 +578,7 @@ export function _tw_m_split(s, sep, max) {
       while (i < n && _WS.indexOf(s[i]) !== -1) i++;
       if (i >= n) break;
       if (limit !== -1 && out.length === limit) {
-        let j = n;
-        while (j > i && _WS.indexOf(s[j - 1]) !== -1) j--;
-        out.push(s.slice(i, j));
+        out.push(s.slice(i));  // the rest keeps its trailing whitespace, as in CPython
         break;
       }
       let j = i;
