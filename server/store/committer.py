@@ -165,9 +165,7 @@ class Committer:
             known.update((e["id"], e) for e in fresh)
             request.result, request.fresh = result, fresh
             appended.extend(fresh)
-        eventlog.append(conn, appended)
-        if appended:
-            self.database.backend.announce(conn, appended[-1]["seq"])
+        self.database.backend.append(conn, appended)
 
     def _apply(
         self,

@@ -8,6 +8,7 @@ log ask it.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from server.store.errors import ConfigurationError
+from server.store.sql import eventlog
+from server.store.types import Event
 
 DEFAULT_URL = "sqlite+aiosqlite:///data/notes.db"
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -74,6 +77,22 @@ class Backend:
         _configure_sqlite(engine, sqlite_synchronous(synchronous))
         return engine
 
+    def append(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Inside the dispatch transaction, under the log lock: insert the stamped
+        events, move the head and announce the new last seq.
+
+        PostgreSQL does all three in one statement (one round trip, see
+        `eventlog.append_in_one_statement`); the others run the INSERT and the
+        UPDATE (SQLite's writes run in-process, MySQL has no data-modifying CTE).
+        """
+        if not events:
+            return
+        if self.name == "postgresql":
+            eventlog.append_in_one_statement(conn, events, self.notify_channel)
+            return
+        eventlog.append(conn, events)
+        self.announce(conn, int(events[-1]["seq"]))
+
     def announce(self, conn: Connection, seq: int) -> None:
         """Inside an append's transaction: wake other instances at commit (PostgreSQL
         NOTIFY carrying only the new last seq; see server/store/live/follower.py)."""
@@ -103,13 +122,15 @@ def backend_for(url: str) -> tuple[Backend, URL]:
         if parsed.drivername != "postgresql+asyncpg":
             raise ConfigurationError(f"PostgreSQL needs postgresql+asyncpg://..., not {url!r}")
         channel = NOTIFY_CHANNEL if pg_notify_enabled() else None
-        return Backend("postgresql", True, {"pool_pre_ping": True}, channel), parsed
+        # No pool_pre_ping (a round trip per checkout): a stale connection is
+        # found by the statement that uses it and retried (Database.write/read).
+        return Backend("postgresql", True, {}, channel), parsed
     if name in ("mysql", "mariadb"):
         if parsed.get_driver_name() not in ("aiomysql", "asyncmy"):
             raise ConfigurationError(f"MySQL/MariaDB needs mysql+aiomysql://..., not {url!r}")
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-        options = {"pool_pre_ping": True, "isolation_level": "READ COMMITTED", "pool_recycle": 3600}
+        options = {"isolation_level": "READ COMMITTED", "pool_recycle": 3600}
         return Backend("mysql", True, options), parsed
     raise ConfigurationError(
         f"Unsupported database URL {url!r}: use sqlite+aiosqlite:///path, "

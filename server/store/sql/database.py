@@ -8,6 +8,7 @@ caller ever sees `sqlalchemy.exc`.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -24,6 +25,15 @@ from server.store.sql.backends import Backend, backend_for, database_url
 from server.store.types import Event, Row
 
 T = TypeVar("T")
+log = logging.getLogger("flux.store")
+
+
+class _StaleConnection(Exception):
+    """The first statement of a write transaction found its pooled connection dead."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Database:
@@ -89,19 +99,33 @@ class Database:
         """
         async with self.write_lock:
             async with self.translated():
-                if self._writer is not None:
-                    loop = asyncio.get_running_loop()
-                    result = await loop.run_in_executor(self._writer, self._write_in_thread, work)
-                else:
-                    async with self.engine.connect() as conn:
-                        conn = await conn.execution_options(flux_write=True)
-                        async with conn.begin():
-                            result = await conn.run_sync(self._locked(work))
+                try:
+                    result = await self._write_once(work)
+                except _StaleConnection as stale:
+                    # The pooled connection was dead before anything ran on it (the
+                    # server restarted, a failover, an idle timeout): the pool has
+                    # dropped it and its siblings; run the transaction once more on
+                    # a fresh connection.  This replaces pool_pre_ping's round trip
+                    # per checkout.  A second failure is the database's answer.
+                    log.info("Reconnecting after a stale connection: %s", stale.error)
+                    try:
+                        result = await self._write_once(work)
+                    except _StaleConnection as again:
+                        raise again.error from None
             if after_commit is not None:
                 outcome = after_commit(result)
                 if outcome is not None:
                     await outcome
             return result
+
+    async def _write_once(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
+        if self._writer is not None:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writer, self._write_in_thread, work)
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(flux_write=True)
+            async with conn.begin():
+                return await conn.run_sync(self._locked(work))
 
     def _write_in_thread(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
         assert self.writer_engine is not None
@@ -114,16 +138,34 @@ class Database:
         self, work: Callable[[Connection, tuple[int, str]], T]
     ) -> Callable[[Connection], T]:
         def run(conn: Connection) -> T:
-            return work(conn, eventlog.lock_head(conn, self.backend.lock_with_for_update))
+            try:
+                head = eventlog.lock_head(conn, self.backend.lock_with_for_update)
+            except DBAPIError as error:
+                # The transaction's first statement: nothing was written yet.
+                if error.connection_invalidated:
+                    raise _StaleConnection(error) from error
+                raise
+            return work(conn, head)
 
         return run
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         """Run `work(conn)` in one read transaction (a consistent view)."""
         async with self.translated():
-            async with self.engine.connect() as conn:
-                async with conn.begin():
-                    return await conn.run_sync(work)
+            try:
+                return await self._read_once(work)
+            except DBAPIError as error:
+                # A read changes nothing: a connection found dead (the pool has
+                # dropped it and its siblings) is retried once on a fresh one.
+                if not error.connection_invalidated:
+                    raise
+                log.info("Reconnecting after a stale connection: %s", error)
+                return await self._read_once(work)
+
+    async def _read_once(self, work: Callable[[Connection], T]) -> T:
+        async with self.engine.connect() as conn:
+            async with conn.begin():
+                return await conn.run_sync(work)
 
     # -- reads ---------------------------------------------------------------
 
