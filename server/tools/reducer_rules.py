@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_SAFE_INTEGER = 2**53 - 1
+MAX_STRING = 2**29 - 24
+"""The longest string V8 (Node, Chromium) holds, in UTF-16 units."""
 ALLOWED_EXCEPTIONS = frozenset(
     {"EventRejected", "ChangesetConflict", "KeyError", "IndexError", "ValueError"}
 )
@@ -410,6 +412,15 @@ class RuleChecker(ast.NodeVisitor):
             self.check_safe_integer(node, node.left.value**node.right.value)
         if isinstance(node.op, ast.Mod) and self.kind(node.left) == "str":
             self.check_text_of(node.right)
+        if isinstance(node.op, ast.Mult) and self.kind(node.left) in ("str", "list"):
+            count = _constant_int(node.right)
+            if count is not None and count > MAX_STRING:
+                self.report(
+                    node,
+                    f"repeating {count} times goes beyond what the browser holds (a string of "
+                    f"at most {MAX_STRING} UTF-16 units: RangeError), though CPython builds it; "
+                    "keep repetitions small",
+                )
         if isinstance(node.op, ast.BitOr) and "dict" in (
             self.kind(node.left),
             self.kind(node.right),
@@ -765,3 +776,14 @@ def _copies(
 
 def _is_name(node: ast.expr | None, name: str) -> bool:
     return isinstance(node, ast.Name) and node.id == name
+
+
+def _constant_int(node: ast.expr) -> int | None:
+    """The value of an int literal or a constant power of them (small exponents)."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow | ast.Mult):
+        left, right = _constant_int(node.left), _constant_int(node.right)
+        if left is not None and right is not None and 0 <= right <= 1024:
+            return left**right if isinstance(node.op, ast.Pow) else left * right
+    return None
