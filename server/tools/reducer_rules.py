@@ -412,7 +412,7 @@ class RuleChecker(ast.NodeVisitor):
             self.check_safe_integer(node, node.left.value**node.right.value)
         if isinstance(node.op, ast.Mod) and self.kind(node.left) == "str":
             self.check_text_of(node.right)
-        if isinstance(node.op, ast.Mult) and self.kind(node.left) in ("str", "list"):
+        if isinstance(node.op, ast.Mult) and self.kind(node.left) == "str":
             count = _constant_int(node.right)
             if count is not None and count > MAX_STRING:
                 self.report(
