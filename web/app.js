@@ -7,6 +7,7 @@ import { notes_app, state_reducer } from './build/shared_reducers.js';
 import { draftReady, draftSplices, emptySaved, openOutbox, restore, snapshotOf } from './outbox.js';
 import { find, toWire, unsyncedCount } from './pending.js';
 import { createPresenceSender } from './presence.js';
+import { createSearcher } from './search.js';
 import { keyOf, unsentCount } from './sessions.js';
 import { connectSocket } from './socket.js';
 import { createAppStore } from './store.js';
@@ -123,6 +124,7 @@ function onMessage(message) {
       break;
     case 'event':
       store.dispatch({ type: 'server/event', event: message.event, typingIn: typingIn() });
+      searcher.refresh(); // what is found may change with it
       break;
     case 'confirmed':
       store.dispatch({
@@ -147,7 +149,13 @@ function onMessage(message) {
   }
 }
 
+// "Search notes": the server finds, the page shows the found notes from its state (search.js).
+const searcher = createSearcher(store);
+view.bindSearch((query) => searcher.typed(query));
+view.bindMoreResults(() => searcher.more());
+
 view.bindNewNote((isPrivate) => {
+  if (store.getState().search.query) searcher.typed(''); // the new note shows in the whole list
   const id = newId();
   dispatchLocal('noteAdded', { id, title: '', text: '', private: isPrivate });
   view.focusField(id, 'title');
@@ -287,4 +295,29 @@ function connect() {
     onRefused: (reason) => store.dispatch({ type: 'connection/refused', reason }),
   });
 }
-restoreThenConnect();
+
+const LOAD_RETRY_MS = [500, 1000, 2000, 5000];
+
+/** The first page carried only the first screen of notes: fetch them all (one read, one
+ * seq: GET /page-state), then connect from that seq.  Until then the page is read-only. */
+async function loadAllNotes() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch('/page-state', { headers: { Accept: 'application/json' } });
+      if (response.status === 401) {
+        store.dispatch({ type: 'connection/refused', reason: 'You are signed out.' });
+        return;
+      }
+      if (!response.ok) throw new Error('GET /page-state answered ' + response.status);
+      store.dispatch({ type: 'notes/loaded', state: await response.json() });
+      restoreThenConnect();
+      return;
+    } catch (error) {
+      console.warn('Loading the notes failed; trying again.', error);
+      await new Promise((r) => setTimeout(r, LOAD_RETRY_MS[Math.min(attempt, LOAD_RETRY_MS.length - 1)]));
+    }
+  }
+}
+
+if (store.getState().loaded) restoreThenConnect();
+else loadAllNotes();

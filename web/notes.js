@@ -11,11 +11,36 @@ import { MAX_TITLE, conflict_copy_id, is_conflict_copy, may } from './build/shar
 /** The most characters a title may have (shared_reducers/limits.py, as the server checks). */
 export { MAX_TITLE };
 
+/** Display order: newest first, then by id (code points; ISO timestamps and ids sort so). */
+function newestFirst(a, b) {
+  const at = a.createdAt || '';
+  const bt = b.createdAt || '';
+  if (at !== bt) return at < bt ? 1 : -1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /** Notes of a state (an object by id), newest first: stable while someone types. */
 export function sortedNotes(notes) {
-  return Object.values(notes).sort(
-    (a, b) => (b.createdAt || '').localeCompare(a.createdAt || '') || a.id.localeCompare(b.id),
-  );
+  return Object.values(notes).sort(newestFirst);
+}
+
+/**
+ * `order(notes) -> ids` newest first, remembered between calls: an edit changes no
+ * note's place (createdAt is fixed when a note is added), so while the same ids are
+ * there the last order is given again without sorting; only an add, a delete or a
+ * restore sorts (10,000 notes: a few ms, once).
+ */
+export function createNoteOrder() {
+  let lastNotes = null;
+  let ids = [];
+  return function order(notes) {
+    if (notes === lastNotes) return ids;
+    const keys = Object.keys(notes);
+    const same = keys.length === ids.length && ids.every((id) => id in notes);
+    if (!same) ids = keys.map((id) => notes[id]).sort(newestFirst).map((note) => note.id);
+    lastNotes = notes;
+    return ids;
+  };
 }
 
 /** True for a conflict copy's id. */

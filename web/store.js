@@ -10,6 +10,8 @@
  * @typedef {{
  *   user: {name: string, role: string},
  *   seq: number,
+ *   loaded: boolean,
+ *   search: import('./search.js').Search,
  *   confirmed: {notes: Object<string, object>},
  *   pending: PendingEntry[],
  *   shown: {notes: Object<string, object>},
@@ -32,7 +34,6 @@
 import { createStore } from 'redux';
 import { addLine, describeChange, describeEvent } from './describe.js';
 import { restore } from './outbox.js';
-import { sortedNotes } from './notes.js';
 import {
   enqueue,
   find,
@@ -52,6 +53,7 @@ import {
   withoutNote,
   workOn,
 } from './sessions.js';
+import { initialSearch, searchActions } from './search.js';
 import {
   createReplayer,
   initialDeleted,
@@ -72,6 +74,9 @@ export function initialAppState(initial) {
   return {
     user: initial.user || { name: '', role: '' },
     seq: typeof initial.seq === 'number' ? initial.seq : 0,
+    // The first page may carry only the first screen of notes ("complete": false);
+    // then the rest arrive with "notes/loaded" before the page connects and may write.
+    loaded: initial.complete !== false,
     confirmed,
     pending: [],
     shown: confirmed,
@@ -86,6 +91,7 @@ export function initialAppState(initial) {
     presence: {},
     authors: {},
     lost: [],
+    search: initialSearch(),
   };
 }
 
@@ -150,6 +156,18 @@ export function createAppReducer(applyEvent) {
       }
       case 'server/event':
         return serverEvent(state, action.event, action.typingIn || null);
+      case 'notes/loaded': {
+        // Every note the person may see, at one seq (GET /page-state): the first page's
+        // notes were a part of them at an earlier seq.  Nothing was sent before this.
+        const loaded = initialAppState(action.state);
+        return rebased({
+          ...state,
+          loaded: true,
+          seq: loaded.seq,
+          confirmed: loaded.confirmed,
+          recent: loaded.recent,
+        });
+      }
       case 'server/confirmed': {
         if (!find(state.pending, action.id)) return state;
         if (typeof action.seq === 'number' && action.seq <= state.seq) {
@@ -189,7 +207,7 @@ export function createAppReducer(applyEvent) {
       case 'delete/cancelled':
         return { ...state, confirmingDelete: null };
       default:
-        return timeMachineActions(state, action, stateAfter);
+        return searchActions(state, action) || timeMachineActions(state, action, stateAfter);
     }
   };
 
@@ -275,9 +293,4 @@ function addRejection(state, event, reason) {
 /** A Redux store; `enhancer` is Redux DevTools' when the extension is there. */
 export function createAppStore(initial, applyEvent, enhancer) {
   return createStore(createAppReducer(applyEvent), initialAppState(initial), enhancer);
-}
-
-/** Notes to show, newest first (stable while someone types). */
-export function visibleNotes(state) {
-  return sortedNotes(state.shown.notes);
 }

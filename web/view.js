@@ -7,14 +7,16 @@
  */
 
 import { html, nothing, render } from 'lit-html';
+import { guard } from 'lit-html/directives/guard.js';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { styleMap } from 'lit-html/directives/style-map.js';
 import { Fields, colourOf } from './fields.js';
 import { unsyncedCount } from './pending.js';
-import { MAX_TITLE, isConflictCopy, mayRemove, mayRestore, mayWrite, sortedNotes } from './notes.js';
+import { MAX_TITLE, createNoteOrder, isConflictCopy, mayRemove, mayRestore, mayWrite } from './notes.js';
 import { caretsOn, othersOn } from './presence.js';
+import { foundNotes, searching } from './search.js';
 import { keyOf, unsentCount, unsentNotes } from './sessions.js';
-import { visibleNotes } from './store.js';
+import { ListWindow } from './window.js';
 
 /** After a deleted note's offer takes the focus, keyboard presses of its buttons wait this long. */
 const KEYS_IGNORED_MS = 1500;
@@ -52,6 +54,11 @@ export class View {
     this.queued = null;
     this.state = null;
     this.lostSeen = new Set();
+    // Only the cards on screen are rendered (window.js); the order is kept between renders.
+    this.order = createNoteOrder();
+    this.pastOrder = createNoteOrder();
+    this.listIds = [];
+    this.window = new ListWindow(document.defaultView, () => this.state && this.render(this.state));
     this.fields = new Fields(document, {
       type: (noteId, field, splices) => this.handlers.type(noteId, field, splices),
       caret: (where) => this.handlers.caret(where),
@@ -74,6 +81,9 @@ export class View {
   }
 
   bindNewNote(handler) { this.handlers.newNote = handler; }
+  /** `handler(query)`: the text of "Search notes" changed (empty: the search is cleared). */
+  bindSearch(handler) { this.handlers.search = handler; }
+  bindMoreResults(handler) { this.handlers.moreResults = handler; }
   /** `handler(noteId, field, splices)`: the person typed (splices in code points of the shown text). */
   bindType(handler) { this.handlers.type = handler; }
   /** `handler({noteId, field, selection} | null)`: where this person's caret is (null: in no field). */
@@ -117,9 +127,42 @@ export class View {
   }
 
   focusField(noteId, field) {
-    const item = this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]');
+    const find = () => this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]');
+    let item = find();
+    if (!item && this.state) {
+      // Not in the rendered slice: scroll to it and render its slice first.
+      const index = this.listIds.indexOf(noteId);
+      if (index < 0) return;
+      this.window.reveal(index);
+      this.render(this.state);
+      item = find();
+    }
     const control = item && item.querySelector(field === 'title' ? 'input' : 'textarea');
     if (control) control.focus();
+  }
+
+  /** The note whose card has the focus (kept rendered while it has it, so the caret stays). */
+  focusedNote() {
+    const active = this.document.activeElement;
+    const card = active && active !== this.document.body && active.closest
+      ? active.closest('li[data-note-id]')
+      : null;
+    return card && this.root.contains(card) ? card.dataset.noteId : null;
+  }
+
+  /** The notes of `ids` (in order) to render now, and the padding standing in for the rest. */
+  windowOf(ids, byId) {
+    this.listIds = ids;
+    const { start, end, padTop, padBottom } = this.window.slice(ids.length);
+    const picked = ids.slice(start, end);
+    const focused = this.focusedNote();
+    if (focused && byId[focused] && !picked.includes(focused)) {
+      if (ids.indexOf(focused) < start) picked.unshift(focused);
+      else picked.push(focused);
+    }
+    const notes = [];
+    for (const id of picked) if (byId[id]) notes.push(byId[id]);
+    return { notes, style: styleMap({ 'padding-top': padTop + 'px', 'padding-bottom': padBottom + 'px' }) };
   }
 
   /**
@@ -154,6 +197,7 @@ export class View {
    * under the person's typing takes the focus to its offer. */
   afterRender(state) {
     this.state = state;
+    this.window.measure(this.root.querySelector('ul.note-list'));
     for (const el of this.root.querySelectorAll('[data-field]')) {
       const note = state.shown.notes[el.dataset.note];
       if (!note) continue;
@@ -182,13 +226,10 @@ export class View {
   }
 
   page(state) {
-    const notes = visibleNotes(state);
     const pendingIds = new Set([
       ...state.pending.filter((e) => e.confirmedSeq === null).map((e) => e.event.payload.id),
       ...unsentNotes(state.coedit),
     ]);
-    const shownIds = new Set(notes.map((n) => n.id));
-    const orphans = state.rejections.filter((r) => !shownIds.has(r.noteId));
     return html`
       <header class="bar">
         <h1 class="brand">Flux Notes</h1>
@@ -203,7 +244,7 @@ export class View {
       <main class="layout">
         ${state.timeMachine.past
           ? this.past(state)
-          : this.present(state, notes, pendingIds, orphans)}
+          : this.present(state, pendingIds)}
         <aside class="events" aria-labelledby="events-heading">
           <h2 id="events-heading">Recent events</h2>
           ${state.recent.length === 0
@@ -223,30 +264,59 @@ export class View {
       </main>`;
   }
 
-  present(state, notes, pendingIds, orphans) {
+  present(state, pendingIds) {
+    const found = searching(state) ? foundNotes(state) : null;
+    const ids = found ? found.ids : this.order(state.shown.notes);
+    const { notes, style } = this.windowOf(ids, found ? found.byId : state.shown.notes);
+    const rendered = new Set(notes.map((n) => n.id));
+    const orphans = state.rejections.filter((r) => !rendered.has(r.noteId));
+    const writable = this.writable(state);
     return html`
       <section class="notes" aria-labelledby="notes-heading">
         <div class="toolbar">
           <h2 id="notes-heading">Notes</h2>
-          <label class="toggle"><input type="checkbox" id="new-private" ?disabled=${!mayWrite(state.user)}> Private</label>
-          <button type="button" class="primary" ?disabled=${!mayWrite(state.user)}
+          <label class="toggle"><input type="checkbox" id="new-private" ?disabled=${!writable}> Private</label>
+          <button type="button" class="primary" ?disabled=${!writable}
             @click=${() => this.newNote()}>New note</button>
           ${this.deletedToggle(state)}
         </div>
+        ${this.searchBox(state, found)}
         ${state.deleted.open ? this.deletedNotes(state) : nothing}
         ${state.user.role === 'viewer'
           ? html`<p class="hint">You are a viewer: you can read notes but not change them.</p>`
           : nothing}
         ${state.lost.map((lost) => this.lost(lost, state))}
         ${orphans.map((r) => this.rejection(r))}
-        ${notes.length === 0
+        ${ids.length === 0 && state.loaded && !found
           ? html`<p class="empty">No notes yet. Press “New note” to write the first one.</p>`
           : nothing}
-        <ul class="note-list" aria-label="Notes">
-          ${repeat(notes, (note) => note.id, (note) =>
-            this.note(note, state, pendingIds.has(note.id)))}
+        <ul class="note-list" aria-label="Notes" style=${style}>
+          ${repeat(notes, (note) => note.id, (note) => this.card(note, state, pendingIds.has(note.id), writable))}
         </ul>
       </section>`;
+  }
+
+  /** "Search notes": the box, and what the search found (the list below shows the notes). */
+  searchBox(state, found) {
+    const search = state.search;
+    let said = '';
+    if (found) {
+      if (search.status === 'failed') said = search.error;
+      else if (search.status === 'loading' && search.ids.length === 0) said = 'Searching…';
+      else if (found.ids.length === 0) said = 'No notes match “' + search.query.trim() + '”.';
+      else said = plural(found.ids.length, 'note', 'notes') + (search.next ? ' found so far' : ' found');
+    }
+    return html`
+      <div class="search" role="search">
+        <input type="search" id="search-notes" aria-label="Search notes" placeholder="Search notes"
+          autocomplete="off" spellcheck="false" .value=${search.query}
+          @input=${(e) => this.handlers.search(e.target.value)}>
+        <p class="search-said ${found && found.ids.length === 0 ? 'empty' : ''}" aria-live="polite"
+          data-results-for=${found && search.status === 'ready' ? search.query : ''}>${said}</p>
+        ${found && search.next && search.status !== 'loading'
+          ? html`<button type="button" class="quiet" @click=${() => this.handlers.moreResults()}>More results</button>`
+          : nothing}
+      </div>`;
   }
 
   /** The "Time machine" slider: in seqs until the visible events are loaded, then in positions. */
@@ -276,7 +346,8 @@ export class View {
   past(state) {
     const tm = state.timeMachine;
     const line = tm.line;
-    const notes = sortedNotes(tm.past.notes);
+    const ids = this.pastOrder(tm.past.notes);
+    const { notes, style } = this.windowOf(ids, tm.past.notes);
     const now = state.shown.notes;
     return html`
       <section class="notes past" aria-labelledby="past-heading">
@@ -292,9 +363,12 @@ export class View {
           </div>
           <button type="button" class="primary" @click=${() => this.handlers.backToNow()}>Back to now</button>
         </div>
-        ${notes.length === 0 ? html`<p class="empty">No notes at this point.</p>` : nothing}
-        <ul class="note-list" aria-label="Notes as they were">
-          ${repeat(notes, (note) => note.id, (note) => this.pastNote(note, state, !now[note.id]))}
+        ${ids.length === 0 ? html`<p class="empty">No notes at this point.</p>` : nothing}
+        <ul class="note-list" aria-label="Notes as they were" style=${style}>
+          ${repeat(notes, (note) => note.id, (note) => {
+            const goneNow = !now[note.id];
+            return guard([note, goneNow, state.user], () => this.pastNote(note, state, goneNow));
+          })}
         </ul>
       </section>`;
   }
@@ -377,6 +451,23 @@ export class View {
         : nothing}`;
   }
 
+  /** May this person write now?  (Not before the page has every note: see app.js.) */
+  writable(state) {
+    return mayWrite(state.user) && state.loaded !== false;
+  }
+
+  /** A note's card, rendered again only when something it shows changed (keyed rendering:
+   * an event re-renders the cards of the notes it touched, not the whole list). */
+  card(note, state, unsynced, writable) {
+    const rejections = state.rejections.filter((r) => r.noteId === note.id);
+    const others = othersOn(state.presence, note.id).join('\n');
+    const confirming = state.confirmingDelete === note.id;
+    return guard(
+      [note, state.user, unsynced, writable, confirming, others, rejections.map((r) => r.id).join('\n')],
+      () => this.note(note, state, unsynced),
+    );
+  }
+
   note(note, state, unsynced) {
     const title = note.title;
     const name = 'Note: ' + (title || 'Untitled');
@@ -420,7 +511,7 @@ export class View {
    * not by lit, so a re-render never moves the caret. */
   field(note, field, caption, state) {
     const f = this.fields;
-    const readOnly = !mayWrite(state.user);
+    const readOnly = !this.writable(state);
     const events = {
       input: (e) => f.onInput(e.target, e),
       compositionstart: (e) => f.onCompositionStart(e.target),

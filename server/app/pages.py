@@ -2,9 +2,15 @@
 
 `routes()` is included by `server.app`:
 
-- `GET /`: the notes page, rendered on the server with the notes the user may
-  see and the log's last seq embedded as JSON (`#initial-state`), so the
-  browser's store starts without a second request; signed out -> 303 /login.
+- `GET /`: the notes page, rendered on the server with the first screen of
+  the notes the user may see (the newest `FIRST_SCREEN`, in display order) and
+  the log's last seq embedded as JSON (`#initial-state`); signed out -> 303
+  /login.  When every note and removed note fits, the page carries them all
+  (`"complete": true`) and starts without a second request; otherwise
+  (`"complete": false`) it fetches the rest:
+- `GET /page-state`: what the page starts from, whole: every note and removed
+  note the user may see, the last seq and the recent events, from one read
+  (so they match); the page connects its websocket after that seq.
 - `/static/...`: the browser modules (`web/`, the transpiled reducers in
   `web/build/`) and the two npm packages the page imports, exposed through
   the page's import map.  Only the files the page needs are served from
@@ -20,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -48,6 +54,8 @@ IMPORT_MAP = {
 
 RECENT_EVENTS = 30
 RECENT_WINDOW = 200
+# Notes in the first HTML: more than a tall screen shows (the page renders about 40 cards).
+FIRST_SCREEN = 40
 
 
 def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Row], list[Event]]:
@@ -80,11 +88,28 @@ async def initial_state(request: Request, user: User) -> dict[str, Any]:
     }
 
 
+def first_screen(state: dict[str, Any]) -> dict[str, Any]:
+    """The state for the first HTML: the newest FIRST_SCREEN notes (display order)
+    and no removed notes when there are more than fit; else all of it."""
+    notes = state["notes"]
+    removed = state["removed_notes"]
+    if len(notes) <= FIRST_SCREEN and len(removed) <= FIRST_SCREEN:
+        return {**state, "complete": True}
+    first = dict(list(notes.items())[:FIRST_SCREEN])
+    return {
+        **state,
+        "notes": first,
+        "removed_notes": {},
+        "complete": False,
+        "total": len(notes),
+    }
+
+
 async def notes_page(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    state = await initial_state(request, user)
+    state = first_screen(await initial_state(request, user))
     response: Response = services(request).templates.TemplateResponse(
         request,
         "notes.html",
@@ -97,6 +122,14 @@ async def notes_page(request: Request) -> Response:
         headers={"Cache-Control": "no-store"},
     )
     return response
+
+
+async def page_state(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return JSONResponse({"error": "Not signed in: sign in at /login first."}, status_code=401)
+    state = await initial_state(request, user)
+    return JSONResponse({**state, "complete": True}, headers={"Cache-Control": "no-store"})
 
 
 async def redux(request: Request) -> Response:
@@ -124,6 +157,7 @@ def _vendor_file(path: Path) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/", notes_page, methods=["GET"], name="notes"),
+        Route("/page-state", page_state, methods=["GET"]),
         Route("/static/vendor/redux.mjs", redux, methods=["GET"]),
         Route("/static/vendor/lit-html/{path:path}", lit_html, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(WEB), check_dir=False), name="static"),

@@ -100,3 +100,38 @@ async def test_the_page_modules_are_served(server: Server, path: str) -> None:
 async def test_nothing_else_from_node_modules_is_served(server: Server, path: str) -> None:
     response = await server.anonymous().http.get(path)
     assert response.status_code == 404
+
+
+async def test_a_long_list_embeds_only_the_first_screen_and_page_state_has_all(
+    server: Server,
+) -> None:
+    from server.app.pages import FIRST_SCREEN
+
+    ada = await server.client("ada")
+    count = FIRST_SCREEN + 5
+    await ada.ok([added(f"n{i:03d}", title=f"Note {i}") for i in range(count)])
+    await ada.ok(added("secret", title="Mine", private=True))
+    bob = await server.client("bob")
+    state = await initial_state(bob)
+    assert state["complete"] is False
+    assert state["total"] == count
+    assert state["removed_notes"] == {}
+    assert len(state["notes"]) == FIRST_SCREEN
+    whole = (await bob.http.get("/page-state")).json()
+    assert whole["complete"] is True
+    assert whole["seq"] == state["seq"] == count + 1
+    assert len(whole["notes"]) == count
+    assert "secret" not in whole["notes"]
+    # The newest, as the page shows them (createdAt, then id, descending; the
+    # page's JSON has its keys sorted, the order is the page's to make).
+    assert sorted(state["notes"]) == sorted(list(whole["notes"])[:FIRST_SCREEN])
+    assert "n044" in state["notes"] and "n000" not in state["notes"]
+    assert (await server.anonymous().http.get("/page-state")).status_code == 401
+
+
+async def test_a_short_list_is_embedded_whole(server: Server) -> None:
+    ada = await server.client("ada")
+    await ada.ok([added("n1", title="Plan")])
+    state = await initial_state(ada)
+    assert state["complete"] is True
+    assert list(state["notes"]) == ["n1"]
