@@ -9,6 +9,11 @@ at or below `sent` is a duplicate and skipped; a queued event above
 queue was joined late), so the connection first reads the log by position
 from `sent`.  With no live event for `ws_poll_seconds` it reads the log too.
 
+While the stream is idle (caught up, its queue empty, nothing being sent),
+the hub writes each new event's frame straight to the socket from the commit's
+listener (`Connection.deliver_now`: one frame made per event for all sockets,
+no queue, no task hop), if the socket's buffer is below its bound and the
+event's visibility needs no read; otherwise the event takes the queue.
 A client whose queue is full (server/store/live/fanout.py) is closed with 1013
 and resumes with `after=` its last seq.  The messages are in docs/protocol.md.
 
@@ -35,6 +40,10 @@ from typing import Any
 
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from server.app.auth import current_session, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
@@ -54,6 +63,9 @@ SIGNED_OUT = "Signed out: sign in again at /login."
 BACKLOG_PAGE = 500
 CLOSE_SECONDS = 5.0
 PING_ID_CHARS = 100
+WRITE_BOUND = 64 * 1024
+"""Bytes a socket's write buffer may hold for a frame to be written to it directly
+(uvicorn pauses writing at its transport's high-water mark, 64 KiB by default)."""
 
 
 class Overflow(Exception):
@@ -68,6 +80,70 @@ class BinaryFrame(Exception):
     """The client sent a binary frame: the protocol is JSON text (close 1003)."""
 
 
+def text_frame(text: str) -> bytes:
+    """A server's (unmasked, uncompressed) websocket text frame carrying `text`."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+class Wire:
+    """The server's protocol object of one websocket, when it lets the fan-out write a
+    ready-made frame straight to the socket: uvicorn's sans-I/O websocket protocol
+    (`flux serve`; frames go uncompressed).  `of` gives None for anything else (the
+    test client, another server), which then sends every event through the queue."""
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    @staticmethod
+    def of(websocket: WebSocket) -> Wire | None:
+        protocol = _protocol_behind(getattr(websocket, "_send", None))
+        if protocol is None:
+            return None
+        # permessage-deflate lets a message go uncompressed (RSV1 clear; RFC 7692 §6)
+        # and its context only covers the messages it compressed; any other
+        # extension might not: then every event goes through uvicorn's send.
+        if any(not isinstance(e, PerMessageDeflate) for e in protocol.conn.extensions):
+            return None
+        return Wire(protocol)
+
+    def can_write(self) -> bool:
+        """True when a frame written now goes out as uvicorn's own send would, without
+        waiting: the socket is open, not closing, and its buffer is below the bound."""
+        p = self.protocol
+        return bool(
+            p.handshake_complete
+            and not p.close_sent
+            and not p.disconnected
+            and p.writable.is_set()
+            and p.conn.state is State.OPEN
+            and not p.transport.is_closing()
+            and p.transport.get_write_buffer_size() < WRITE_BOUND
+        )
+
+    def write(self, frame: bytes) -> None:
+        self.protocol.transport.write(frame)
+
+
+def _protocol_behind(send: Any, depth: int = 0) -> WebSocketsSansIOProtocol | None:
+    """The uvicorn protocol whose ASGI `send` this is, through the wrappers the
+    middleware adds (Starlette's exception handling wraps it in closures)."""
+    if send is None or depth > 6:
+        return None
+    owner = getattr(send, "__self__", None)
+    if isinstance(owner, WebSocketsSansIOProtocol):
+        return owner
+    for cell in getattr(send, "__closure__", None) or ():
+        try:
+            inner = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if callable(inner):
+            found = _protocol_behind(inner, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 class Connection:
     """One websocket: the event stream out, dispatches in."""
 
@@ -78,6 +154,10 @@ class Connection:
         self.sent = after
         self.count = 0
         self.send_lock = asyncio.Lock()
+        self.wire = Wire.of(websocket)
+        self.idle = False
+        """True while the stream task waits on an empty queue: nothing of the stream is
+        in flight, so the hub may write the next events directly (`deliver_now`)."""
         self.presence: Presence | None = None
         self.seat: Seat | None = None
         self.strikes = flux.dispatch_limits.strikes(flux.settings.ws_close_after_rejections)
@@ -96,6 +176,31 @@ class Connection:
         if events:
             self.sent = max(self.sent, events[-1]["seq"])
 
+    def deliver_now(self, events: list[Event]) -> bool:
+        """Called by the hub right after a commit: write the events' frames to the socket
+        now, from the hub's loop (no queue, no task hop), when nothing else is being
+        sent, they follow `sent` without a gap, their visibility needs no read and the
+        socket's buffer is below its bound.  False: the queue and `stream` take them."""
+        wire = self.wire
+        if (
+            wire is None
+            or not self.idle
+            or self.send_lock.locked()
+            or not events
+            or events[0]["seq"] != self.sent + 1
+            or not wire.can_write()
+        ):
+            return False
+        visible = self.flux.visibility.events_now(self.user, events)
+        if visible is None:
+            return False
+        hub = self.flux.hub
+        for event in visible:
+            wire.write(hub.framed(event, text_frame))
+        self.count += len(visible)
+        self.sent = events[-1]["seq"]
+        return True
+
     async def catch_up(self, until: int | None = None) -> None:
         """Send the visible events after `sent` from the log (up to `until`)."""
         while until is None or self.sent < until:
@@ -111,12 +216,16 @@ class Connection:
         while True:
             if client.overflowed:
                 raise Overflow
+            self.idle = True  # the hub may write directly while we wait (deliver_now)
             try:
                 async with asyncio.timeout(poll):
                     event = await client.queue.get()
             except TimeoutError:
+                self.idle = False
                 await self.catch_up()
                 continue
+            finally:  # also when the connection ends: nothing more goes out directly
+                self.idle = False
             if client.overflowed:
                 raise Overflow
             if event["seq"] <= self.sent:
@@ -273,6 +382,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     started = time.monotonic()
     connection = Connection(websocket, flux, user, after)
     client = flux.hub.join(flux.settings.ws_queue_size)
+    client.direct = connection.deliver_now
     signed_out = flux.sessions.watch(session.id)  # set when the session ends (sessions.py)
     presence = presence_of(websocket, flux)
     seat: Seat | None = None

@@ -4,10 +4,15 @@ The events come from the instance's log follower (server/store/live/follower.py)
 so commits of other instances on the same database reach this instance's
 clients within a NOTIFY round trip or one follower poll (FLUX_POLL_SECONDS).
 
-The listener only puts events on each client's bounded queue (it never waits
-on a socket).  A client whose queue is full is marked overflowed: its
-transport closes it and the client resumes from its last seq.  Each event is
-encoded once for all clients (`encode`, a small cache by seq).
+The listener never waits on a socket.  A client that can take the events at
+once (its transport set `Client.direct`, and its queue is empty) gets them
+written straight from the listener: one frame per event, encoded once for all
+clients, and no task hop.  Otherwise (a slow client, one catching up, a
+transport that cannot write directly) they go on the client's bounded queue,
+which its own task drains.  A client whose queue is full is marked
+overflowed: its transport closes it and the client resumes from its last seq.
+Each event is encoded once for all clients (`encoded`, `framed`: small caches
+by seq).
 
 Transport-free: the app's websocket protocol (server/app/websocket.py) owns the
 sockets.
@@ -16,6 +21,7 @@ sockets.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from server.store.live.follower import LogFollower, poll_seconds_from_env
@@ -23,6 +29,7 @@ from server.store.store import Store
 from server.store.types import Event
 
 ENCODED_CACHE = 2048
+log = logging.getLogger("flux.fanout")
 
 
 class Client:
@@ -32,6 +39,9 @@ class Client:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(size)
         self.overflowed = False
         self.overflow = asyncio.Event()
+        self.direct: Callable[[list[Event]], bool] | None = None
+        """Set by the transport: write these events now if the socket can take them
+        without waiting (True), else False and they are queued."""
 
     def offer(self, events: list[Event]) -> None:
         if self.overflowed:
@@ -63,6 +73,7 @@ class Hub:
         self.follower.subscribe(self._on_commit)
         self._starting = asyncio.Lock()
         self._encoded: dict[int, str] = {}
+        self._framed: dict[int, bytes] = {}
 
     def encoded(self, event: Event) -> str:
         """The event's message as text (`encode`), encoded once for all clients."""
@@ -75,6 +86,18 @@ class Hub:
                 del self._encoded[next(iter(self._encoded))]
         return text
 
+    def framed(self, event: Event, frame: Callable[[str], bytes]) -> bytes:
+        """`frame(encoded(event))`, the transport's bytes for the event, made once for
+        all clients (one transport kind per hub)."""
+        seq = int(event["seq"])
+        data = self._framed.get(seq)
+        if data is None:
+            data = frame(self.encoded(event))
+            self._framed[seq] = data
+            while len(self._framed) > ENCODED_CACHE:
+                del self._framed[next(iter(self._framed))]
+        return data
+
     async def start(self) -> None:
         """Follow the log from its current end (idempotent: each websocket calls it)."""
         async with self._starting:
@@ -86,6 +109,13 @@ class Hub:
 
     def _on_commit(self, events: list[Event]) -> None:
         for client in list(self.clients):
+            direct = client.direct
+            if direct is not None and not client.overflowed and client.queue.empty():
+                try:
+                    if direct(events):
+                        continue
+                except Exception:  # the queue and the client's task take it from here
+                    log.exception("Writing events directly failed; queueing them")
             client.offer(events)
 
     def join(self, size: int) -> Client:
