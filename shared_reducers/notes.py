@@ -45,36 +45,29 @@ placed: it becomes a conflict copy like a stale whole-field edit, whose
 edited field holds the text the splices inserted.  `make_notes_reducer(
 max_recent, max_recent_bytes)` builds the reducer with other bounds.
 
+Payloads.  Each event type's payload is declared once, in schemas.py (the
+kinds of its fields and their bounds, from limits.py); the server validates
+every event against it before the store sees it (422 naming the field), and
+the dispatch below checks it once more with the same declaration
+(`checked_payload`: the browser, replays of an imported log), so the
+handlers trust the payload's fields and check only what depends on the STATE.
+
 Rejections (EventRejected, with a sentence a person can read): a payload that
-is not an object, a field of the wrong type, an id that is empty or longer
-than 120 characters, a title longer than MAX_TITLE (limits.py), a user name longer than 100,
-adding or restoring an id that exists, splices that are
-malformed or do not fit the text they were made on, more than 500 splices, a
+does not fit its schema (a missing field, a wrong type, an empty id, a title
+longer than MAX_TITLE, text with U+0000 or a lone surrogate, more than 500
+splices), a user name longer than 100, adding or restoring an id that exists,
+splices that are malformed or do not fit the text they were made on, a
 `baseVersion` above the note's version, a spliced text longer than 100,000
-characters, editing or removing a note that does
-not exist (or was removed), a missing timestamp, and text with U+0000 or a
-lone surrogate (the database cannot store them).  Other event types
-change nothing.  The limits are the columns of the notes table.
+characters, editing or removing a note that does not exist (or was removed),
+and a missing timestamp.  Other event types change nothing.  The limits are
+the columns of the notes table.
 """
 
 from shared_reducers.conflicts import conflict_copy_id
 from shared_reducers.errors import EventRejected
 from shared_reducers.limits import MAX_NOTE_ID, MAX_TEXT, MAX_TITLE, MAX_USER
-from shared_reducers.portable import (
-    describe,
-    get_or,
-    has_key,
-    int_text,
-    is_bool,
-    is_int,
-    is_list,
-    is_object,
-    is_storable_text,
-    is_string,
-    slice_text,
-    text_length,
-    utf8_length,
-)
+from shared_reducers.portable import is_storable_text, utf8_length
+from shared_reducers.schemas import SCHEMAS, checked_payload
 from shared_reducers.text_ops import (
     apply_splices,
     diff_splices,
@@ -85,62 +78,77 @@ from shared_reducers.text_ops import (
     validate_splices,
 )
 
-MAX_ID = MAX_NOTE_ID
-MAX_SPLICED_TEXT = MAX_TEXT
+__all__ = [
+    "CONFLICT",
+    "DEFAULT_MAX_RECENT",
+    "DEFAULT_MAX_RECENT_BYTES",
+    "ENTRY_OVERHEAD",
+    "bounded",
+    "existing_note",
+    "make_notes_reducer",
+    "new_note",
+    "notes_reducer",
+    "timestamp_of",
+    "user_of",
+]
+"""What the browser build exports (notes_app.py exports the app's own names)."""
+
 CONFLICT = " (conflict)"
 DEFAULT_MAX_RECENT = 200
 DEFAULT_MAX_RECENT_BYTES = 65536
 ENTRY_OVERHEAD = 16
 """Bytes counted per entry and per splice of `recent`, besides the inserted text."""
 
+EDITED_FIELD = {"noteTitleEdited": "title", "noteContentEdited": "text"}
 
-def make_notes_reducer(max_recent, max_recent_bytes):
+
+def make_notes_reducer(max_recent=DEFAULT_MAX_RECENT, max_recent_bytes=DEFAULT_MAX_RECENT_BYTES):
     """The notes reducer with its own bounds on the `recent` tail of each row."""
     bounds = [max_recent, max_recent_bytes]
 
     def notes_reducer(notes, event):
-        kind = get_or(event, "type", None)
-        if not is_string(kind):
+        kind = event.get("type")
+        if not isinstance(kind, str) or kind not in SCHEMAS:
             return notes.no_change()
+        payload = checked_payload(event)
         if kind == "noteAdded":
-            return note_added(notes, payload_of(event, kind), event)
-        if kind == "noteSpliced":
-            return note_spliced(notes, payload_of(event, kind), event, bounds)
-        if kind == "noteTitleEdited":
-            return edit(notes, payload_of(event, kind), event, "title", bounds)
-        if kind == "noteContentEdited":
-            return edit(notes, payload_of(event, kind), event, "text", bounds)
+            return note_added(notes, payload, event)
+        if kind in EDITED_FIELD:
+            return note_edited(notes, payload, event, EDITED_FIELD[kind], bounds)
         if kind == "noteRemoved":
-            return note_removed(notes, payload_of(event, kind))
+            return notes.remove(existing_note(notes, payload["id"])["id"])
+        if kind == "noteSpliced":
+            return note_spliced(notes, payload, event, bounds)
         if kind == "noteRestored":
-            return note_restored(notes, payload_of(event, kind), event)
-        if kind == "notePrivacyChanged":
-            return privacy_changed(notes, payload_of(event, kind), event, bounds)
-        return notes.no_change()
+            return note_restored(notes, payload, event)
+        return privacy_changed(notes, payload, event, bounds)
 
     return notes_reducer
 
 
-notes_reducer = make_notes_reducer(DEFAULT_MAX_RECENT, DEFAULT_MAX_RECENT_BYTES)
+notes_reducer = make_notes_reducer()
 
 
 def note_added(notes, payload, event):
-    id = id_field(payload)
-    if notes.get(id) is not None:
-        raise EventRejected("Note " + id + " already exists; choose a new id.")
-    return notes.insert(new_note(id, title_field(payload), text_field(payload), payload, event))
+    if notes.get(payload["id"]) is not None:
+        raise EventRejected(f"Note {payload['id']} already exists; choose a new id.")
+    return notes.insert(new_note(event, payload))
+
+
+def note_edited(notes, payload, event, field, bounds):
+    note = existing_note(notes, payload["id"])
+    value = payload[field]
+    base = payload.get("baseVersion")
+    if base is not None and base < note["version"]:
+        return conflict_copy(notes, note, field, value, event)
+    splices = diff_splices(note[field], value)
+    return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
 
 
 def note_restored(notes, payload, event):
-    id = id_field(payload)
-    if notes.get(id) is not None:
-        raise EventRejected("Note " + id + " is not deleted, so it cannot be restored.")
-    return notes.insert(new_note(id, title_field(payload), text_field(payload), payload, event))
-
-
-def note_removed(notes, payload):
-    note = existing_note(notes, payload)
-    return notes.remove(note["id"])
+    if notes.get(payload["id"]) is not None:
+        raise EventRejected(f"Note {payload['id']} is not deleted, so it cannot be restored.")
+    return notes.insert(new_note(event, payload))
 
 
 def privacy_changed(notes, payload, event, bounds):
@@ -148,75 +156,40 @@ def privacy_changed(notes, payload, event, bounds):
     (next version, who and when); its `recent` entry has no splices, so the
     typing of both text fields transforms through it unchanged.  Setting the
     privacy the note already has changes nothing."""
-    note = existing_note(notes, payload)
-    hidden = get_or(payload, "private", None)
-    if not is_bool(hidden):
-        raise EventRejected(
-            "notePrivacyChanged needs 'private' as true or false; got "
-            + found(payload, "private")
-            + "."
-        )
-    if hidden == note["private"]:
+    note = existing_note(notes, payload["id"])
+    if payload["private"] == note["private"]:
         return notes.no_change()
-    return notes.update(note["id"], changed(note, "private", hidden, [], event, bounds))
+    return notes.update(note["id"], changed(note, "private", payload["private"], [], event, bounds))
 
 
 def note_spliced(notes, payload, event, bounds):
-    note = existing_note(notes, payload)
-    field = get_or(payload, "field", None)
-    if not is_string(field) or (field != "title" and field != "text"):
+    note = existing_note(notes, payload["id"])
+    field = payload["field"]
+    base = payload["baseVersion"]
+    if base > note["version"]:
         raise EventRejected(
-            'noteSpliced needs \'field\' as "title" or "text"; got ' + found(payload, "field") + "."
-        )
-    version = note["version"]
-    base = get_or(payload, "baseVersion", None)
-    if not is_int(base) or base < 0:
-        raise EventRejected(
-            "noteSpliced needs 'baseVersion', the version the splices were made on, as a "
-            "whole number; got " + found(payload, "baseVersion") + "."
-        )
-    if base > version:
-        raise EventRejected(
-            "'baseVersion' is "
-            + shown(base)
-            + " but note "
-            + note["id"]
-            + " is at version "
-            + int_text(version)
-            + "; splices can only be made on a version that exists."
+            f"'baseVersion' is {shown(base)} but note {note['id']} is at version {note['version']}; "
+            "splices can only be made on a version that exists."
         )
     recent = recent_of(note)
-    if base < version and (len(recent) == 0 or recent[0][0] > base + 1):
-        splices = validate_splices(get_or(payload, "splices", None), None)
-        inserted = ""
-        for splice in splices:
-            inserted = inserted + splice[2]
-        return conflict_copy(notes, note, field, inserted, event)
-    later = []
-    length = text_length(note[field])
-    for entry in recent:
-        if entry[0] > base and entry[1] == field:
-            later.append(entry[2])
-            length = length - splices_size(entry[2])
-    splices = normalize(validate_splices(get_or(payload, "splices", None), length))
+    if base < note["version"] and (not recent or recent[0][0] > base + 1):
+        splices = validate_splices(payload["splices"], None)
+        return conflict_copy(notes, note, field, "".join([s[2] for s in splices]), event)
+    later = [entry[2] for entry in recent if entry[0] > base and entry[1] == field]
+    length = len(note[field]) - sum(splices_size(applied) for applied in later)
+    splices = normalize(validate_splices(payload["splices"], length))
     for applied in later:
         splices = transform(splices, applied, True)
     value = apply_splices(note[field], splices)
-    if field == "title" and text_length(value) > MAX_TITLE:
+    if field == "title" and len(value) > MAX_TITLE:
         raise EventRejected(
-            "After these splices the title would have "
-            + int_text(text_length(value))
-            + " characters; a title has at most "
-            + int_text(MAX_TITLE)
-            + "."
+            f"After these splices the title would have {len(value)} characters; "
+            f"a title has at most {MAX_TITLE}."
         )
-    if text_length(value) > MAX_SPLICED_TEXT:
+    if len(value) > MAX_TEXT:
         raise EventRejected(
-            "After these splices the text would have "
-            + int_text(text_length(value))
-            + " characters; a note's text has at most "
-            + int_text(MAX_TEXT)
-            + "."
+            f"After these splices the text would have {len(value)} characters; "
+            f"a note's text has at most {MAX_TEXT}."
         )
     return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
 
@@ -225,22 +198,18 @@ def changed(note, field, value, splices, event, bounds):
     """The changes of an applied edit: the field, who and when, the next
     version, and the tail with the splices as applied."""
     version = note["version"] + 1
-    changes = {
+    return {
+        field: value,
         "updatedAt": timestamp_of(event),
         "updatedBy": user_of(event),
         "version": version,
         "recent": bounded(recent_of(note), [version, field, splices], bounds),
     }
-    changes[field] = value
-    return changes
 
 
 def recent_of(note):
     """The row's tail of recent changes (rows written before it existed have none)."""
-    recent = get_or(note, "recent", None)
-    if not is_list(recent):
-        return []
-    return recent
+    return note.get("recent") or []
 
 
 def bounded(recent, entry, bounds):
@@ -251,112 +220,69 @@ def bounded(recent, entry, bounds):
     once with the entry added.  Otherwise the exact sizes are summed from the
     newest entry back, only as far as entries are kept, and only the entries
     kept are copied."""
-    if len(recent) + 1 <= bounds[0]:
-        room = bounds[1] - bytes_at_most(entry)
+    most, most_bytes = bounds
+    if len(recent) + 1 <= most:
+        room = most_bytes - bytes_at_most(entry)
         for each in recent:
             if room < 0:
                 break
-            room = room - bytes_at_most(each)
+            room -= bytes_at_most(each)
         if room >= 0:
-            kept = list(recent)
-            kept.append(entry)
-            return kept
+            return recent + [entry]
     total = entry_bytes(entry)
-    if bounds[0] < 1 or total > bounds[1]:
+    if most < 1 or total > most_bytes:
         return []
     start = len(recent)
     while start > 0:
         size = entry_bytes(recent[start - 1])
-        if len(recent) - start + 2 > bounds[0] or total + size > bounds[1]:
+        if len(recent) - start + 2 > most or total + size > most_bytes:
             break
-        total = total + size
-        start = start - 1
-    kept = recent[start:]
-    kept.append(entry)
-    return kept
+        total += size
+        start -= 1
+    return recent[start:] + [entry]
 
 
 def entry_bytes(entry):
     """The size of one `recent` entry as the bounds count it (see the module's docstring)."""
-    size = ENTRY_OVERHEAD
-    for splice in entry[2]:
-        size = size + ENTRY_OVERHEAD + utf8_length(splice[2])
-    return size
+    return ENTRY_OVERHEAD + sum(ENTRY_OVERHEAD + utf8_length(s[2]) for s in entry[2])
 
 
 def bytes_at_most(entry):
     """An upper bound of entry_bytes(entry) that measures no text: a character
-    takes at most 4 bytes in UTF-8, and `len` counts code points in CPython
-    and UTF-16 units (at most 3 bytes each) in JavaScript."""
-    size = ENTRY_OVERHEAD
-    for splice in entry[2]:
-        size = size + ENTRY_OVERHEAD + 4 * len(splice[2])
-    return size
-
-
-def edit(notes, payload, event, field, bounds):
-    note = existing_note(notes, payload)
-    if field == "title":
-        value = title_field(payload)
-    else:
-        value = text_field(payload)
-    base = get_or(payload, "baseVersion", None)
-    if base is not None and not is_int(base):
-        raise EventRejected(
-            "'baseVersion' must be a whole number (the version the edit was made on); got "
-            + describe(base)
-            + "."
-        )
-    if base is not None and base < note["version"]:
-        return conflict_copy(notes, note, field, value, event)
-    splices = diff_splices(note[field], value)
-    return notes.update(note["id"], changed(note, field, value, splices, event, bounds))
+    takes at most 4 bytes in UTF-8 (`len` counts code points in both engines)."""
+    return ENTRY_OVERHEAD + sum(ENTRY_OVERHEAD + 4 * len(s[2]) for s in entry[2])
 
 
 def conflict_copy(notes, note, field, value, event):
-    event_id = get_or(event, "id", None)
-    if not is_string(event_id) or event_id == "" or not is_storable_text(event_id):
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not event_id or not is_storable_text(event_id):
         raise EventRejected("A stale edit needs the event's id (a uuid) to name its conflict copy.")
     id = conflict_copy_id(note["id"], event_id)
-    if text_length(id) > MAX_ID:
+    if len(id) > MAX_NOTE_ID:
         raise EventRejected(
-            "The conflict copy's id "
-            + id
-            + " would be longer than "
-            + int_text(MAX_ID)
-            + " characters; resolve the conflict on the note it copies."
+            f"The conflict copy's id {id} would be longer than {MAX_NOTE_ID} characters; "
+            "resolve the conflict on the note it copies."
         )
     if notes.get(id) is not None:
-        raise EventRejected("The conflict copy " + id + " already exists.")
-    title = note["title"]
-    text = note["text"]
-    if field == "title":
-        title = value
-    else:
-        text = value
+        raise EventRejected(f"The conflict copy {id} already exists.")
+    copy = {"id": id, "title": note["title"], "text": note["text"], "private": note["private"]}
+    copy[field] = value
     # The title keeps as much as fits with the " (conflict)" mark.
-    title = slice_text(title, 0, MAX_TITLE - text_length(CONFLICT)) + CONFLICT
-    copy = new_note(id, title, text, None, event)
-    copy["private"] = note["private"]
-    return notes.insert(copy)
+    copy["title"] = copy["title"][: MAX_TITLE - len(CONFLICT)] + CONFLICT
+    return notes.insert(new_note(event, copy))
 
 
-def new_note(id, title, text, payload, event):
-    hidden = False
-    if payload is not None:
-        hidden = get_or(payload, "private", False)
-        if not is_bool(hidden):
-            raise EventRejected(
-                "'private' must be true or false when given; got " + describe(hidden) + "."
-            )
+def new_note(event, fields):
+    """A new row: the id, title, text and privacy (default shared) of `fields`,
+    by the event's user at the event's time."""
     now = timestamp_of(event)
     user = user_of(event)
     return {
-        "id": id,
-        "title": title,
-        "text": text,
+        "id": fields["id"],
+        "title": fields["title"],
+        "text": fields["text"],
         "author": user,
-        "private": hidden,
+        "private": fields.get("private", False),
         "createdAt": now,
         "updatedAt": now,
         "updatedBy": user,
@@ -365,65 +291,16 @@ def new_note(id, title, text, payload, event):
     }
 
 
-def payload_of(event, kind):
-    payload = get_or(event, "payload", None)
-    if not is_object(payload):
-        raise EventRejected(kind + " needs a payload object; got " + found(event, "payload") + ".")
-    return payload
-
-
-def existing_note(notes, payload):
-    id = id_field(payload)
+def existing_note(notes, id):
     note = notes.get(id)
     if note is None:
-        raise EventRejected("Note " + id + " does not exist or was deleted.")
+        raise EventRejected(f"Note {id} does not exist or was deleted.")
     return note
 
 
-def id_field(payload):
-    id = string_field(payload, "id")
-    if id == "" or text_length(id) > MAX_ID:
-        raise EventRejected("A note id must have 1 to 120 characters; got '" + id + "'.")
-    return id
-
-
-def title_field(payload):
-    title = string_field(payload, "title")
-    if text_length(title) > MAX_TITLE:
-        raise EventRejected(
-            "A title must have at most " + int_text(MAX_TITLE) + " characters; shorten it."
-        )
-    return title
-
-
-def text_field(payload):
-    return string_field(payload, "text")
-
-
-def string_field(payload, name):
-    value = get_or(payload, name, None)
-    if not is_string(value):
-        raise EventRejected(
-            "The payload needs '" + name + "' as a string; got " + found(payload, name) + "."
-        )
-    if not is_storable_text(value):
-        raise EventRejected(
-            "'" + name + "' contains the character U+0000 or a lone surrogate, which "
-            "the database cannot store; remove it."
-        )
-    return value
-
-
-def found(mapping, key):
-    """What `mapping` holds under `key`, in words, for a message."""
-    if has_key(mapping, key):
-        return describe(mapping[key])
-    return "nothing"
-
-
 def timestamp_of(event):
-    timestamp = get_or(event, "timestamp", None)
-    if not is_string(timestamp):
+    timestamp = event.get("timestamp")
+    if not isinstance(timestamp, str):
         raise EventRejected(
             "The event has no timestamp; the store sets it, and a browser sets a "
             "provisional one before applying an event optimistically."
@@ -432,14 +309,12 @@ def timestamp_of(event):
 
 
 def user_of(event):
-    meta = get_or(event, "meta", None)
-    user = None
-    if is_object(meta):
-        user = get_or(meta, "user", None)
-    if not is_string(user):
+    meta = event.get("meta")
+    user = meta.get("user") if isinstance(meta, dict) else None
+    if not isinstance(user, str):
         return "anonymous"
-    if text_length(user) > MAX_USER:
-        raise EventRejected("A user name must have at most 100 characters.")
+    if len(user) > MAX_USER:
+        raise EventRejected(f"A user name must have at most {MAX_USER} characters.")
     if not is_storable_text(user):
         raise EventRejected(
             "The user name contains U+0000 or a lone surrogate, which the database cannot store."

@@ -15,9 +15,9 @@ it when.  So the read model, not the log, answers "which notes were deleted",
   are the content it comes back with; a `private` that differs is refused);
 - `noteAdded` refuses an id that a removed note had (restore it instead).
 
-Every other event is the notes reducer's alone.  Written in the portable
-subset (SUBSET.md): the browser runs the same root reducer for its
-optimistic state.
+Every other event is the notes reducer's alone.  Written in natural Python
+(SUBSET.md): the browser runs the same root reducer for its optimistic
+state.  Payloads are checked against schemas.py before a handler reads them.
 """
 
 from shared_reducers.errors import EventRejected
@@ -25,16 +25,13 @@ from shared_reducers.notes import (
     DEFAULT_MAX_RECENT,
     DEFAULT_MAX_RECENT_BYTES,
     existing_note,
-    id_field,
     make_notes_reducer,
     new_note,
-    payload_of,
-    text_field,
     timestamp_of,
-    title_field,
     user_of,
 )
-from shared_reducers.portable import describe, extend, get_or, is_bool
+from shared_reducers.portable import describe
+from shared_reducers.schemas import checked_payload
 
 __all__ = ["NOTES", "REMOVED", "make_notes_app", "notes_app"]
 """What the browser build exports (note_removed and note_restored are also notes.py's names)."""
@@ -43,38 +40,34 @@ NOTES = "notes"
 REMOVED = "removed_notes"
 
 
-def make_notes_app(max_recent, max_recent_bytes):
+def make_notes_app(max_recent=DEFAULT_MAX_RECENT, max_recent_bytes=DEFAULT_MAX_RECENT_BYTES):
     """The root reducer, with these bounds on each note's `recent` tail."""
     notes_reducer = make_notes_reducer(max_recent, max_recent_bytes)
 
     def notes_app(database, event):
         notes = database.collection(NOTES)
         removed = database.collection(REMOVED)
-        kind = get_or(event, "type", None)
-        if kind == "noteAdded":
-            check_unused(removed, id_field(payload_of(event, kind)))
+        kind = event.get("type")
+        if kind == "noteAdded" and removed.get(checked_payload(event)["id"]) is not None:
+            raise EventRejected(
+                f"The note id {event['payload']['id']} was used before; "
+                "restore that note or choose a new id."
+            )
         if kind == "noteRemoved":
-            return note_removed(notes, removed, payload_of(event, kind), event)
+            return note_removed(notes, removed, checked_payload(event), event)
         if kind == "noteRestored":
-            return note_restored(notes, removed, payload_of(event, kind), event)
+            return note_restored(notes, removed, checked_payload(event), event)
         return notes_reducer(notes, event)
 
     notes_app.collection_names = [NOTES, REMOVED]
     return notes_app
 
 
-notes_app = make_notes_app(DEFAULT_MAX_RECENT, DEFAULT_MAX_RECENT_BYTES)
-
-
-def check_unused(removed, id):
-    if removed.get(id) is not None:
-        raise EventRejected(
-            "The note id " + id + " was used before; restore that note or choose a new id."
-        )
+notes_app = make_notes_app()
 
 
 def note_removed(notes, removed, payload, event):
-    note = existing_note(notes, payload)
+    note = existing_note(notes, payload["id"])
     kept = {
         "id": note["id"],
         "title": note["title"],
@@ -85,37 +78,30 @@ def note_removed(notes, removed, payload, event):
         "removedAt": timestamp_of(event),
         "removedBy": user_of(event),
     }
-    changes = notes.remove(note["id"])
-    extend(changes, removed.insert(kept))
-    return changes
+    return notes.remove(note["id"]) + removed.insert(kept)
 
 
 def note_restored(notes, removed, payload, event):
-    id = id_field(payload)
+    id = payload["id"]
     if notes.get(id) is not None:
-        raise EventRejected("Note " + id + " is not deleted, so it cannot be restored.")
+        raise EventRejected(f"Note {id} is not deleted, so it cannot be restored.")
     former = removed.get(id)
     if former is None:
         raise EventRejected(nothing_to_restore(id))
-    hidden = get_or(payload, "private", former["private"])
-    if not is_bool(hidden) or hidden != former["private"]:
+    hidden = payload.get("private", former["private"])
+    if hidden != former["private"]:
         raise EventRejected(
-            "A restore keeps the note's privacy: send 'private' as "
-            + describe(former["private"])
-            + " or leave it out; got "
-            + describe(hidden)
-            + "."
+            f"A restore keeps the note's privacy: send 'private' as "
+            f"{describe(former['private'])} or leave it out; got {describe(hidden)}."
         )
-    note = new_note(id, title_field(payload), text_field(payload), None, event)
+    note = new_note(event, payload)
     note["author"] = former["author"]
     note["private"] = former["private"]
     note["createdAt"] = former["createdAt"]
-    changes = removed.remove(id)
-    extend(changes, notes.insert(note))
-    return changes
+    return removed.remove(id) + notes.insert(note)
 
 
 def nothing_to_restore(id):
     """The answer to a restore of a note that was never deleted (or that the
     person may not see: the server gives the same answer, revealing nothing)."""
-    return "There is no deleted note " + id + " to restore."
+    return f"There is no deleted note {id} to restore."

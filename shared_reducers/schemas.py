@@ -9,6 +9,7 @@ fields read too.  Plain data, portable (the browser build exports it).
     KINDS[kind] = [value type, most characters or items (0: no bound)]
 """
 
+from shared_reducers.errors import EventRejected
 from shared_reducers.limits import (
     MAX_NEW_NOTE_ID,
     MAX_NOTE_ID,
@@ -16,6 +17,7 @@ from shared_reducers.limits import (
     MAX_TEXT,
     MAX_TITLE,
 )
+from shared_reducers.portable import describe, is_int, is_storable_text
 
 KINDS = {
     "noteId": ["string", MAX_NOTE_ID],
@@ -66,3 +68,65 @@ SCHEMAS = {
         "private": ["flag", True],
     },
 }
+
+WORDS = {"string": "a string", "bool": "true or false", "int": "a whole number", "list": "a list"}
+
+
+def checked_payload(event, schemas=SCHEMAS, kinds=KINDS):
+    """The payload of `event`, checked against its type's schema, or
+    EventRejected naming the field.  The server's validation has already
+    refused such events with a 422 (server/app/validation.py); this is the same
+    declaration read once more where the reducer runs (the browser, replays of
+    an imported log), so a handler trusts every declared field: present when
+    required, of its type, within its bound, text the database can store.
+    Whether an event fits the STATE (the note exists, the splices fit the
+    text) stays the handler's to say."""
+    kind = event["type"]
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        got = describe(payload) if "payload" in event else "nothing"
+        raise EventRejected(f"{kind} needs a payload object; got {got}.")
+    for name, rule in schemas[kind].items():
+        value = payload.get(name)
+        if value is None and not rule[1]:
+            continue
+        type_name = kinds[rule[0]][0]
+        if not fits_type(type_name, value):
+            got = describe(value) if name in payload else "nothing"
+            raise EventRejected(f"{kind} needs '{name}' as {WORDS[type_name]}; got {got}.")
+        problem = field_problem(rule[0], value, kinds[rule[0]][1])
+        if problem:
+            raise EventRejected(f"{kind}'s '{name}' {problem}")
+    return payload
+
+
+def field_problem(kind, value, most):
+    """What is wrong with `value`, of the right type for `kind` (a key of
+    KINDS) and at most `most` characters or items long (0: no bound), in words,
+    or "" when it fits."""
+    if isinstance(value, str):
+        if not is_storable_text(value):
+            return (
+                "contains the character U+0000 or a lone surrogate, which the database "
+                "cannot store; remove it."
+            )
+        if kind.endswith("Id") and not value:
+            return "must not be empty."
+        if kind == "field" and value not in FIELDS:
+            return f"must be one of {', '.join(FIELDS)}; got '{value}'."
+    elif not isinstance(value, list) and not isinstance(value, bool) and value < 0:
+        return f"must not be negative; got {int(value)}."
+    if most and len(value) > most:
+        unit = "characters" if isinstance(value, str) else "items"
+        return f"has {len(value)} {unit}; at most {most} are allowed."
+    return ""
+
+
+def fits_type(type_name, value):
+    if type_name == "string":
+        return isinstance(value, str)
+    if type_name == "bool":
+        return isinstance(value, bool)
+    if type_name == "int":
+        return is_int(value)  # 2.0 counts: JSON has one kind of number
+    return isinstance(value, list)

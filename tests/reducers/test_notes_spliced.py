@@ -163,15 +163,15 @@ def test_rows_written_before_the_tail_existed_still_take_splices() -> None:
 @pytest.mark.parametrize(
     ("splices", "message"),
     [
-        ("abc", "'splices' must be a list of [at, removeCount, insertText]; got a string."),
-        (None, "'splices' must be a list of [at, removeCount, insertText]; got null."),
+        ("abc", "noteSpliced needs 'splices' as a list; got a string."),
+        (None, "noteSpliced needs 'splices' as a list; got null."),
         ([], "'splices' is empty; send at least one"),
         ([[6, 0, "x"]], "Splice 0 reaches character 6 of a text of 5 characters"),
         ([[0, 6, ""]], "Splice 0 reaches character 6 of a text of 5 characters"),
         ([[0, -1, ""]], "Splice 0 needs 'removeCount' as a whole number from 0; got -1."),
         ([[-1, 0, ""]], "Splice 0 needs 'at' as a whole number from 0; got -1."),
         ([[0, 0, "\x00"]], "Splice 0 inserts U+0000 or a lone surrogate"),
-        ([[0, 0, "x"]] * 501, "An edit may hold at most 500 splices; got 501."),
+        ([[0, 0, "x"]] * 501, "noteSpliced's 'splices' has 501 items; at most 500 are allowed."),
     ],
 )
 def test_bad_splices_are_rejected(splices: Any, message: str) -> None:
@@ -200,11 +200,11 @@ def test_the_text_limit_applies_after_the_splices() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"field": "body"}, 'noteSpliced needs \'field\' as "title" or "text"; got a string.'),
-        ({"field": None}, 'noteSpliced needs \'field\' as "title" or "text"; got null.'),
-        ({"baseVersion": None}, "needs 'baseVersion', the version the splices were made on"),
-        ({"baseVersion": "1"}, "as a whole number; got a string."),
-        ({"baseVersion": -1}, "as a whole number; got a number."),
+        ({"field": "body"}, "noteSpliced's 'field' must be one of title, text; got 'body'."),
+        ({"field": None}, "noteSpliced needs 'field' as a string; got null."),
+        ({"baseVersion": None}, "noteSpliced needs 'baseVersion' as a whole number; got null."),
+        ({"baseVersion": "1"}, "needs 'baseVersion' as a whole number; got a string."),
+        ({"baseVersion": -1}, "noteSpliced's 'baseVersion' must not be negative; got -1."),
         ({"baseVersion": 2}, "'baseVersion' is 2 but note n1 is at version 1; splices can only"),
         ({"id": "n9"}, "Note n9 does not exist or was deleted."),
     ],
