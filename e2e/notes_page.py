@@ -27,9 +27,13 @@ def status(page: Page) -> Locator:
 
 
 def create_note(page: Page, title: str, text: str = "", private: bool = False) -> Locator:
-    """New note -> type the title (and text) -> leave the field so it saves."""
-    page.get_by_role("checkbox", name="Private").set_checked(private)
+    """New note -> (tick its own "Private") -> type the title (and text) -> leave the
+    field so it saves.  The new note is the first of the list until it is typed in."""
     page.get_by_role("button", name="New note").click()
+    if private:
+        fresh = notes(page).first
+        fresh.get_by_role("checkbox", name="Private").check()
+        fresh.get_by_label("Title").focus()
     page.keyboard.type(title)
     item = note(page, title)
     if text:

@@ -14,17 +14,21 @@ import { createAppStore } from './store.js';
 import { createThrottle } from './throttle.js';
 import { wireTimeMachine } from './timecontrol.js';
 import { View } from './view.js';
+import { draftId } from './newnote.js';
+import { seenBy } from './privacy.js';
 
 /** Typing goes out as noteSpliced at most this often (one event in flight per field). */
 const SEND_EVERY_MS = 200;
 
 // The notes app's root reducer, the one the server runs: notes and removed notes.
 const rootReducer = notes_app;
-const applyEvent = state_reducer(rootReducer);
 
 const view = new View(document);
+const initialState = view.readInitialState();
+// What this person keeps of others' notes made private or shared (privacy.js).
+const applyEvent = seenBy(initialState.user ? initialState.user.name : '', state_reducer(rootReducer));
 const devtools = window.__REDUX_DEVTOOLS_EXTENSION__ ? window.__REDUX_DEVTOOLS_EXTENSION__() : undefined;
-const store = createAppStore(view.readInitialState(), applyEvent, devtools);
+const store = createAppStore(initialState, applyEvent, devtools);
 
 let socket = null;
 let ownClient = null; // this connection's id, if the server names it
@@ -40,7 +44,7 @@ function newId() {
 }
 
 /** A local edit: applied at once (optimistic), queued, and sent if we are online. */
-function dispatchLocal(type, payload) {
+function dispatchLocal(type, payload, typed = null) {
   const state = store.getState();
   const event = {
     type,
@@ -49,13 +53,16 @@ function dispatchLocal(type, payload) {
     meta: { user: state.user.name },
     timestamp: new Date().toISOString(),
   };
-  store.dispatch({ type: 'local/edited', event });
+  store.dispatch({ type: 'local/edited', event, typed }); // typed: a draft's first keystroke
   sendWhenKept(event.id);
   return event;
 }
 
+let addingDraft = false; // while a draft's noteAdded is dispatched: its typing goes out after it
+
 /** Send what was typed in each field, where nothing of that field is in flight. */
 function sendTyping() {
+  if (addingDraft) return;
   const state = store.getState();
   for (const [key, entry] of Object.entries(state.coedit)) {
     const session = entry.session;
@@ -154,14 +161,38 @@ const searcher = createSearcher(store);
 view.bindSearch((query) => searcher.typed(query));
 view.bindMoreResults(() => searcher.more());
 
+// "New note" opens a draft (newnote.js): dispatched on its first keystroke, dropped if left untouched.
 view.bindNewNote((isPrivate) => {
   if (store.getState().search.query) searcher.typed(''); // the new note shows in the whole list
   const id = newId();
-  dispatchLocal('noteAdded', { id, title: '', text: '', private: isPrivate });
+  const { user } = store.getState();
+  const payload = { id, title: '', text: '', private: isPrivate };
+  const event = { type: 'noteAdded', payload, id: newId(), meta: { user: user.name }, timestamp: new Date().toISOString() };
+  store.dispatch({ type: 'draft/opened', event });
   view.focusField(id, 'title');
 });
+view.bindLeaveNote((noteId) => {
+  if (draftId(store.getState()) === noteId) store.dispatch({ type: 'draft/dropped' });
+});
+view.bindPrivacy((noteId, isPrivate) => {
+  if (draftId(store.getState()) === noteId) store.dispatch({ type: 'draft/changed', private: isPrivate });
+  else dispatchLocal('notePrivacyChanged', { id: noteId, private: isPrivate });
+});
 view.bindType((noteId, field, splices) => {
+  const state = store.getState();
   lastTyped = { noteId, at: Date.now() };
+  if (draftId(state) === noteId) {
+    // The draft's first keystroke: its noteAdded, then the keystroke, in one dispatch (one
+    // render: the caret stays where the browser put it).
+    addingDraft = true;
+    try {
+      dispatchLocal('noteAdded', state.draft.payload, { field, splices });
+    } finally {
+      addingDraft = false;
+    }
+    typing.poke();
+    return;
+  }
   store.dispatch({ type: 'coedit/typed', noteId, field, splices });
   typing.poke();
 });
@@ -184,10 +215,18 @@ view.bindKeepLost((lost, how) => {
 });
 view.bindDismissLost((noteId) => store.dispatch({ type: 'lost/dismissed', noteId }));
 view.bindAskDelete((noteId) => {
+  if (draftId(store.getState()) === noteId) {
+    store.dispatch({ type: 'draft/dropped' }); // never sent: nothing to confirm
+    return;
+  }
   store.dispatch({ type: 'delete/asked', noteId });
   view.focusCancelDelete(noteId);
 });
-view.bindCancelDelete(() => store.dispatch({ type: 'delete/cancelled' }));
+view.bindCancelDelete(() => {
+  const noteId = store.getState().confirmingDelete;
+  store.dispatch({ type: 'delete/cancelled' });
+  if (noteId) view.focusDelete(noteId); // back to the button that asked
+});
 view.bindConfirmDelete((noteId) => {
   store.dispatch({ type: 'delete/cancelled' });
   dispatchLocal('noteRemoved', { id: noteId });

@@ -32,8 +32,10 @@
  */
 
 import { createStore } from 'redux';
+import { commitsDraft, draftActions, withDraft } from './newnote.js';
 import { addLine, describeChange, describeEvent } from './describe.js';
 import { restore } from './outbox.js';
+import { initialSearch, searchActions } from './search.js';
 import {
   enqueue,
   find,
@@ -53,7 +55,6 @@ import {
   withoutNote,
   workOn,
 } from './sessions.js';
-import { initialSearch, searchActions } from './search.js';
 import {
   createReplayer,
   initialDeleted,
@@ -91,6 +92,7 @@ export function initialAppState(initial) {
     presence: {},
     authors: {},
     lost: [],
+    draft: null,
     search: initialSearch(),
   };
 }
@@ -121,7 +123,10 @@ export function createAppReducer(applyEvent) {
   const stateAfter = createReplayer(applyEvent); // the time machine's past states
   const rebased = (state) => ({
     ...state,
-    shown: withSessions(replay(applyEvent, state.confirmed, state.pending).state, state.coedit),
+    shown: withSessions(
+      withDraft(replay(applyEvent, state.confirmed, state.pending).state, state.draft, applyEvent),
+      state.coedit,
+    ),
   });
 
   return function app(state, action) {
@@ -129,6 +134,15 @@ export function createAppReducer(applyEvent) {
       case 'local/edited': {
         // Refuse at once what cannot apply to the shown state (e.g. the note was deleted).
         const event = action.event;
+        // The draft's first keystroke: its noteAdded joins the queue, then the keystroke.
+        // A session opened on the draft (its caret) starts again on the note as added.
+        if (commitsDraft(state, event)) {
+          const coedit = withoutNote(state.coedit, event.payload.id);
+          const added = rebased({ ...state, draft: null, coedit, pending: enqueue(state.pending, event) });
+          if (!action.typed) return added;
+          const { field, splices } = action.typed;
+          return app(added, { type: 'coedit/typed', noteId: event.payload.id, field, splices });
+        }
         try {
           const shown = applyEvent(state.shown, event);
           const next = { ...state, pending: enqueue(state.pending, event), shown };
@@ -207,7 +221,11 @@ export function createAppReducer(applyEvent) {
       case 'delete/cancelled':
         return { ...state, confirmingDelete: null };
       default:
-        return searchActions(state, action) || timeMachineActions(state, action, stateAfter);
+        return (
+          draftActions(state, action, rebased) ||
+          searchActions(state, action) ||
+          timeMachineActions(state, action, stateAfter)
+        );
     }
   };
 

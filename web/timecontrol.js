@@ -54,7 +54,11 @@ export function wireTimeMachine({ store, view, dispatchLocal }) {
     store.dispatch({ type: 'timemachine/asked', seq: value });
     if (tm.status !== 'loading') loadEvents();
   });
-  view.bindBackToNow(() => store.dispatch({ type: 'timemachine/now' }));
+  // "Back to now" (or Escape in the past view): the focus goes back to the slider that opened it.
+  view.bindBackToNow(() => {
+    store.dispatch({ type: 'timemachine/now' });
+    view.focusTimeMachine();
+  });
 
   view.bindRestore((note, fromPast) => {
     dispatchLocal('noteRestored', restorePayload(note));
@@ -79,6 +83,7 @@ export function wireTimeMachine({ store, view, dispatchLocal }) {
   view.bindToggleDeleted(() => {
     if (store.getState().deleted.open) {
       store.dispatch({ type: 'deleted/closed' });
+      view.focusDeletedToggle(); // closed by Escape inside the list: back to its button
       return;
     }
     seenIds = idsOf(store.getState());

@@ -14,8 +14,10 @@ import { Fields, colourOf } from './fields.js';
 import { unsyncedCount } from './pending.js';
 import { MAX_TITLE, createNoteOrder, isConflictCopy, mayRemove, mayRestore, mayWrite } from './notes.js';
 import { caretsOn, othersOn } from './presence.js';
-import { foundNotes, searching } from './search.js';
 import { keyOf, unsentCount, unsentNotes } from './sessions.js';
+import { focusWhenRendered, leftElement } from './focus.js';
+import { mayChangePrivacy } from './privacy.js';
+import { foundNotes, searching } from './search.js';
 import { ListWindow } from './window.js';
 
 /** After a deleted note's offer takes the focus, keyboard presses of its buttons wait this long. */
@@ -104,6 +106,10 @@ export class View {
   /** `handler(note, fromPast)`: restore this deleted note with this content. */
   bindRestore(handler) { this.handlers.restore = handler; }
   bindToggleDeleted(handler) { this.handlers.toggleDeleted = handler; }
+  /** `handler(noteId)`: the focus left the note (its fields, toggles and buttons). */
+  bindLeaveNote(handler) { this.handlers.leaveNote = handler; }
+  /** `handler(noteId, isPrivate)`: the author ticked or unticked the note's "Private". */
+  bindPrivacy(handler) { this.handlers.privacy = handler; }
 
   /** `hasUnsaved()` true -> the browser asks before leaving the page. */
   bindLeavePage(hasUnsaved) {
@@ -118,6 +124,12 @@ export class View {
   bindOnline(handler) {
     this.document.defaultView.addEventListener('online', () => handler());
   }
+
+  /** Focus goes back to the control that opened a dialog or view (focus.js). */
+  focusDelete(noteId) { focusWhenRendered(this.root, () => this.noteItem(noteId)?.querySelector('.meta button.danger')); }
+  focusTimeMachine() { focusWhenRendered(this.root, () => this.root.querySelector('#time-machine')); }
+  focusDeletedToggle() { focusWhenRendered(this.root, () => this.root.querySelector('[aria-controls="deleted-notes"]')); }
+  noteItem(noteId) { return this.root.querySelector('[data-note-id="' + CSS.escape(noteId) + '"]'); }
 
   /** Keyboard users land on "Cancel" of the delete confirmation, not on the destructive button. */
   focusCancelDelete(noteId) {
@@ -275,7 +287,6 @@ export class View {
       <section class="notes" aria-labelledby="notes-heading">
         <div class="toolbar">
           <h2 id="notes-heading">Notes</h2>
-          <label class="toggle"><input type="checkbox" id="new-private" ?disabled=${!writable}> Private</label>
           <button type="button" class="primary" ?disabled=${!writable}
             @click=${() => this.newNote()}>New note</button>
           ${this.deletedToggle(state)}
@@ -333,13 +344,14 @@ export class View {
       ? `${where}: ${tm.line.user} ${tm.line.verb} ${tm.line.title ? '“' + tm.line.title + '”' : 'a new note'}`
       : where;
     return html`
-      <div class="time-bar ${tm.past ? 'in-past' : ''}">
+      <section class="time-bar ${tm.past ? 'in-past' : ''}" aria-label="Time machine"
+        @keydown=${(e) => e.key === 'Escape' && tm.past && this.handlers.backToNow()}>
         <label for="time-machine" class="time-label">Time machine</label>
         <input type="range" id="time-machine" min="0" max=${max} step="1" .value=${String(value)}
           aria-valuetext=${spoken} ?disabled=${max === 0}
           @input=${(e) => this.handlers.timeMachine(Number(e.target.value))}>
         <span class="time-where" aria-hidden="true">${where}</span>
-      </div>`;
+      </section>`;
   }
 
   /** The notes as they were at the slider's event: read-only, restore what is gone now. */
@@ -350,7 +362,8 @@ export class View {
     const { notes, style } = this.windowOf(ids, tm.past.notes);
     const now = state.shown.notes;
     return html`
-      <section class="notes past" aria-labelledby="past-heading">
+      <section class="notes past" aria-labelledby="past-heading"
+        @keydown=${(e) => e.key === 'Escape' && this.handlers.backToNow()}>
         <div class="past-banner">
           <div class="past-what">
             <h2 id="past-heading">The past (read-only)</h2>
@@ -409,7 +422,8 @@ export class View {
       ? 'Viewers cannot restore notes.'
       : (row) => 'Only its author' + (row.private ? '' : ' or an admin') + ' can restore it.';
     return html`
-      <section class="deleted-notes" id="deleted-notes" aria-labelledby="deleted-heading">
+      <section class="deleted-notes" id="deleted-notes" aria-labelledby="deleted-heading"
+        @keydown=${(e) => e.key === 'Escape' && this.handlers.toggleDeleted()}>
         <h3 id="deleted-heading">Deleted notes</h3>
         ${deleted.status === 'loading' && entries.length === 0 ? html`<p class="hint">Loading…</p>` : nothing}
         ${deleted.status === 'failed' ? html`<p class="rejection" role="alert">${deleted.error}</p>` : nothing}
@@ -477,7 +491,8 @@ export class View {
       : nothing;
     const others = othersOn(state.presence, note.id);
     return html`
-      <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}>
+      <li class="note ${isConflictCopy(note.id) ? 'conflict' : ''}" data-note-id=${note.id} aria-label=${name}
+        @focusout=${(e) => this.leftNote(note.id, e)}>
         ${this.field(note, 'title', 'Title', state)}
         ${this.field(note, 'text', 'Text', state)}
         ${others.length
@@ -487,11 +502,16 @@ export class View {
           : nothing}
         <div class="meta">
           <span>by ${note.author}${edited}</span>
-          ${note.private ? html`<span class="badge private">Private</span>` : nothing}
+          ${mayChangePrivacy(state.user, note)
+            ? html`<label class="toggle"><input type="checkbox" .checked=${Boolean(note.private)}
+                @change=${(e) => this.handlers.privacy(note.id, e.target.checked)}> Private</label>`
+            : note.private ? html`<span class="badge private">Private</span>` : nothing}
           ${isConflictCopy(note.id) ? html`<span class="badge conflict">Conflict copy</span>` : nothing}
           ${unsynced ? html`<span class="badge unsynced">Unsynced</span>` : nothing}
           ${mayRemove(state.user, note)
-            ? html`<button type="button" class="danger quiet" @click=${() => this.handlers.askDelete(note.id)}>Delete</button>`
+            ? html`<span id=${'about-' + note.id} hidden>${title || 'Untitled'}</span>
+              <button type="button" class="danger quiet" aria-describedby=${'about-' + note.id}
+                @click=${() => this.handlers.askDelete(note.id)}>Delete</button>`
             : nothing}
         </div>
         ${state.confirmingDelete === note.id
@@ -586,8 +606,12 @@ export class View {
       </div>`;
   }
 
+  /** The focus left the note's item (not moved inside it): tell the controller. */
+  leftNote(noteId, event) {
+    if (leftElement(event) && this.handlers.leaveNote) this.handlers.leaveNote(noteId);
+  }
+
   newNote() {
-    const box = this.root.querySelector('#new-private');
-    this.handlers.newNote(Boolean(box && box.checked));
+    this.handlers.newNote(false); // a new note is shared until its own "Private" is ticked
   }
 }
