@@ -290,3 +290,53 @@ def test_a_dead_connection_is_noticed_within_seconds(sign_in: SignIn, server: Fl
     # Once the network answers again the page is Live by itself.
     silence.dead = False
     wait_synced(ada)
+
+
+def type_at_end(page: Page, title: str, words: str) -> None:
+    text_of(page, title).click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(words, delay=20)
+
+
+def test_two_tabs_of_one_person_keep_their_own_unsynced_changes(
+    sign_in: SignIn, server: FluxServer
+) -> None:
+    ada, bob = sign_in("ada"), sign_in("bob")
+    create_note(ada, "Trip", "tickets")
+    create_note(ada, "Shopping", "milk")
+    wait_synced(ada)
+    expect(text_of(bob, "Shopping")).to_have_value("milk")
+    gate = Gate(ada)
+    second = ada.context.new_page()
+    second.goto("/")
+    wait_synced(second)
+
+    gate.shut = True
+    ada.context.set_offline(True)
+    for page in (ada, second):
+        expect(status(page)).not_to_contain_text("Live", timeout=5_000)
+    ada.context.set_offline(False)
+    type_at_end(ada, "Trip", ", passport")
+    type_at_end(second, "Shopping", " and eggs")
+    for page in (ada, second):
+        expect(status(page)).to_contain_text("unsynced change")
+
+    # The first tab closes (or crashes); a new tab takes over its changes, and only
+    # its: the second tab is still open and keeps its own.
+    context = ada.context
+    ada.close()
+    third = context.new_page()
+    third.goto("/")
+    expect(text_of(third, "Trip")).to_have_value("tickets, passport")
+    expect(text_of(third, "Shopping")).to_have_value("milk")
+    expect(status(third)).to_contain_text("unsynced change")
+
+    gate.shut = False
+    wait_synced(third)
+    wait_synced(second)
+    expect(text_of(bob, "Trip")).to_have_value("tickets, passport")
+    expect(text_of(bob, "Shopping")).to_have_value("milk and eggs")
+    assert sorted(db_notes(server).values()) == [
+        ("Shopping", "milk and eggs"),
+        ("Trip", "tickets, passport"),
+    ]

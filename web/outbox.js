@@ -2,10 +2,10 @@
  * The outbox: the pending queue kept in IndexedDB, so a reload, a closed tab
  * or a crashed browser loses no change.
  *
- * What is kept, per user and per server (one record keyed by the page's
- * origin and the user name):
+ * What is kept, per user and per server (the scope: the page's origin and the
+ * user name), one record per tab (see openOutbox):
  *
- *   {scope, events: [the pending events the server has not confirmed, in order],
+ *   {key, scope, tab, at, events: [the pending events the server has not confirmed, in order],
  *    sessions: [co-editing sessions with typing in flight or not sent yet],
  *    drafts: [typing restored onto a note that moved on meanwhile, see below]}
  *
@@ -37,7 +37,8 @@ import { hasWork, keyOf, withSessions } from './sessions.js';
 
 const DATABASE = 'flux-outbox';
 const STORE = 'outbox';
-const VERSION = 1;
+const VERSION = 2; // 2: one record per tab (key), found by scope
+const LEASE_MS = 10_000;
 
 /** @returns {Saved} */
 export const emptySaved = () => ({ events: [], sessions: [], drafts: [] });
@@ -110,7 +111,7 @@ export function draftSplices(draft, text) {
 /** A stand-in when IndexedDB is missing or refuses (private windows, tests): keeps nothing. */
 function memoryOutbox(why) {
   if (why) console.warn('Unsynced changes will not survive a reload:', why);
-  let last = Promise.resolve();
+  const last = Promise.resolve();
   return {
     persistent: false,
     load: async () => emptySaved(),
@@ -126,58 +127,140 @@ function request(req) {
   });
 }
 
+function committed(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error || new Error('The IndexedDB transaction was aborted.'));
+  });
+}
+
+const asList = (value) => (Array.isArray(value) ? value : []);
+
+/** Several records (closed tabs') as one, oldest first; an event id only once. */
+export function mergeSaved(records) {
+  const out = emptySaved();
+  const seen = new Set();
+  for (const record of [...records].sort((a, b) => (a.at || 0) - (b.at || 0))) {
+    for (const event of asList(record.events)) {
+      if (event && typeof event.id === 'string' && !seen.has(event.id)) {
+        seen.add(event.id);
+        out.events.push(event);
+      }
+    }
+    out.sessions.push(...asList(record.sessions));
+    out.drafts.push(...asList(record.drafts));
+  }
+  return out;
+}
+
+function newTabId() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
+}
+
 /**
- * The outbox of `user` on this `origin`.
- * @param {{user: string, origin: string, indexedDB?: IDBFactory}} options
+ * The outbox of `user` on this `origin`, for this tab.
+ *
+ * Each tab writes its own record (two tabs of one person are two writers), and
+ * holds a Web Lock named after it while it lives.  Opening, a tab takes over the
+ * records of the same user and origin whose tab is gone (its lock is free): it
+ * writes them into its own record and deletes theirs in one transaction, under
+ * their lock, so two tabs opening at once never both take the same changes.
+ * Where Web Locks are missing (a page served over plain http from another host),
+ * a live tab refreshes its record's time every LEASE_MS / 3 and a record older
+ * than LEASE_MS counts as gone.
+ *
+ * @param {{user: string, origin: string, indexedDB?: IDBFactory, locks?: LockManager | null}} options
  * @returns {Promise<{persistent: boolean, load: () => Promise<Saved>,
  *   save: (saved: Saved) => Promise<void>, saved: () => Promise<void>}>}
  */
-export async function openOutbox({ user, origin, indexedDB = globalThis.indexedDB }) {
+export async function openOutbox({
+  user,
+  origin,
+  indexedDB = globalThis.indexedDB,
+  locks = globalThis.navigator && navigator.locks ? navigator.locks : null,
+}) {
   if (!indexedDB) return memoryOutbox('this browser has no IndexedDB.');
   let db;
   try {
     const opening = indexedDB.open(DATABASE, VERSION);
-    opening.onupgradeneeded = () => opening.result.createObjectStore(STORE, { keyPath: 'scope' });
+    opening.onupgradeneeded = () => {
+      // Version 1 kept one record per user; none of it was released, so it starts over.
+      if (opening.result.objectStoreNames.contains(STORE)) opening.result.deleteObjectStore(STORE);
+      const store = opening.result.createObjectStore(STORE, { keyPath: 'key' });
+      store.createIndex('scope', 'scope');
+    };
     db = await request(opening);
   } catch (error) {
     return memoryOutbox(error && error.message ? error.message : String(error));
   }
   const scope = origin + ' ' + user;
+  const tab = newTabId();
+  const key = scope + ' ' + tab;
+  const lockName = (recordKey) => 'flux-outbox ' + recordKey;
   let last = Promise.resolve();
   let lastText = null;
+  let record = { key, scope, tab, events: [], sessions: [], drafts: [], at: Date.now() };
+
+  if (locks) {
+    // Held until the page goes away (closed, reloaded, crashed): then its record is free.
+    locks.request(lockName(key), () => new Promise(() => {}));
+  } else {
+    setInterval(() => {
+      record = { ...record, at: Date.now() };
+      const tx = db.transaction(STORE, 'readwrite');
+      tx.objectStore(STORE).put(record);
+    }, LEASE_MS / 3);
+  }
+
+  /** Take over one record if its tab is gone: ours gets its changes, it is deleted. */
+  async function adopt(other) {
+    const take = async () => {
+      const tx = db.transaction(STORE, 'readwrite');
+      const store = tx.objectStore(STORE);
+      const found = await request(store.get(other.key));
+      if (!found) return;
+      const merged = mergeSaved([record, found]);
+      record = { ...record, ...merged, at: Date.now() };
+      store.put(record);
+      store.delete(other.key);
+      await committed(tx);
+    };
+    if (locks) {
+      await locks.request(lockName(other.key), { ifAvailable: true }, (lock) => (lock ? take() : null));
+    } else if (Date.now() - (other.at || 0) > LEASE_MS) {
+      await take();
+    }
+  }
 
   return {
     persistent: true,
+    /** The changes of this user's closed tabs (taken over by this one). */
     async load() {
       const tx = db.transaction(STORE, 'readonly');
-      const record = await request(tx.objectStore(STORE).get(scope));
-      if (!record) return emptySaved();
-      lastText = JSON.stringify([record.events, record.sessions, record.drafts]);
-      return {
-        events: Array.isArray(record.events) ? record.events : [],
-        sessions: Array.isArray(record.sessions) ? record.sessions : [],
-        drafts: Array.isArray(record.drafts) ? record.drafts : [],
-      };
+      const others = await request(tx.objectStore(STORE).index('scope').getAll(scope));
+      for (const other of others) {
+        if (other.key !== key) await adopt(other);
+      }
+      const saved = { events: record.events, sessions: record.sessions, drafts: record.drafts };
+      lastText = JSON.stringify([saved.events, saved.sessions, saved.drafts]);
+      return saved;
     },
-    /** Write the record (skipped when nothing changed); resolves once it is committed. */
+    /** Write this tab's record (skipped when nothing changed); resolves once it is committed. */
     save(saved) {
       const text = JSON.stringify([saved.events, saved.sessions, saved.drafts]);
       if (text === lastText) return last;
       lastText = text;
       // Plain data only (a JSON copy): what goes in is exactly what a reload reads back.
       const [events, sessions, drafts] = JSON.parse(text);
-      const record = { scope, events, sessions, drafts, at: Date.now() };
+      record = { key, scope, tab, events, sessions, drafts, at: Date.now() };
       // Transactions on one store commit in the order they were made: the last save wins.
-      last = new Promise((resolve) => {
-        const tx = db.transaction(STORE, 'readwrite');
-        tx.objectStore(STORE).put(record);
-        tx.oncomplete = () => resolve();
-        tx.onerror = tx.onabort = () => {
-          console.error('Could not keep the unsynced changes in IndexedDB:', tx.error);
-          lastText = null;
-          resolve();
-        };
-        if (typeof tx.commit === 'function') tx.commit();
+      const tx = db.transaction(STORE, 'readwrite');
+      tx.objectStore(STORE).put(record);
+      if (typeof tx.commit === 'function') tx.commit();
+      last = committed(tx).catch((error) => {
+        console.error('Could not keep the unsynced changes in IndexedDB:', error);
+        lastText = null;
       });
       return last;
     },

@@ -2,7 +2,7 @@
 // (outbox.js), with the transpiled shared reducers (web/build, made by `flux transpile`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { draftReady, draftSplices, restore, snapshotOf, waiting } from '../outbox.js';
+import { draftReady, draftSplices, mergeSaved, restore, snapshotOf, waiting } from '../outbox.js';
 import { keyOf, withSessions } from '../sessions.js';
 import { initialAppState } from '../store.js';
 import {
@@ -95,4 +95,18 @@ test('a note that moved on meanwhile: the event is re-sent, the unsent typing be
 test('a draft whose base is still the text is typed as it was', () => {
   const draft = { note: 'n1', field: 'text', base: 'abc', buffer: [[3, 0, 'd']] };
   assert.deepEqual(draftSplices(draft, 'abc'), [[3, 0, 'd']]);
+});
+
+test('records of closed tabs merge oldest first, each event once', () => {
+  const a = added('n2', 'A');
+  const b = added('n3', 'B');
+  const draft = { note: 'n1', field: 'text', base: 'x', buffer: [[1, 0, 'y']] };
+  const merged = mergeSaved([
+    { at: 20, events: [b, a], sessions: [], drafts: [draft] },
+    { at: 10, events: [a], sessions: [{ note: 'n1' }] },
+    { at: 30 },
+  ]);
+  assert.deepEqual(merged.events.map((e) => e.id), ['e-n2', 'e-n3']);
+  assert.deepEqual(merged.sessions, [{ note: 'n1' }]);
+  assert.deepEqual(merged.drafts, [draft]);
 });
