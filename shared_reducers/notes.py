@@ -67,7 +67,7 @@ from shared_reducers.conflicts import conflict_copy_id
 from shared_reducers.errors import EventRejected
 from shared_reducers.limits import MAX_NOTE_ID, MAX_TEXT, MAX_TITLE, MAX_USER
 from shared_reducers.portable import is_storable_text, utf8_length
-from shared_reducers.schemas import SCHEMAS, checked_payload
+from shared_reducers.schemas import KINDS, SCHEMAS, checked_payload
 from shared_reducers.text_ops import (
     apply_splices,
     diff_splices,
@@ -110,7 +110,7 @@ def make_notes_reducer(max_recent=DEFAULT_MAX_RECENT, max_recent_bytes=DEFAULT_M
         kind = event.get("type")
         if not isinstance(kind, str) or kind not in SCHEMAS:
             return notes.no_change()
-        payload = checked_payload(event)
+        payload = checked_payload(event, SCHEMAS, KINDS)
         if kind == "noteAdded":
             return note_added(notes, payload, event)
         if kind in EDITED_FIELD:
