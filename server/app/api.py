@@ -20,6 +20,7 @@ from server.app.auth import current_user, origin_allowed
 from server.app.dispatching import MAX_SEQ, dispatch_for, loads
 from server.app.http_errors import HttpError, error_response, json_errors
 from server.app.notefacts import events_of_note
+from server.app.policy import can_see
 from server.app.schema import notes as notes_table
 from server.app.schema import removed_notes
 from server.app.services import Services, services
@@ -233,8 +234,13 @@ async def get_state(request: Request) -> Response:
         past = await state_at(flux.database, flux.store.reducer, seq=at)
     except OutOfRange as error:
         raise HttpError(400, f"at: {error}", {"field": "at"}) from None
-    # state_at returns every row: the same read-side rule as every other read.
-    notes = [row for row in past.collections.get("notes", []) if row_visible(user, row)]
+    # state_at returns every row: the same read-side rule as every other read, by the
+    # note's privacy then and now (a note made private takes its history with it).
+    rows = past.collections.get("notes", [])
+    now = await flux.visibility.facts(str(row["id"]) for row in rows)
+    notes = [
+        row for row in rows if row_visible(user, row) and can_see(user, now.get(str(row["id"])))
+    ]
     return JSONResponse({"seq": past.seq, "timestamp": past.timestamp, "notes": notes})
 
 

@@ -361,3 +361,20 @@ async def test_a_note_made_shared_reaches_others_with_its_row(server: Server) ->
     assert await found(ada, "lunch") == ["n1"]
     [logged] = [e for e in await ada.events() if e["type"] == "notePrivacyChanged"]
     assert logged["meta"]["note"] == row
+
+
+async def test_the_past_of_a_note_made_private_is_hidden_too(server: Server) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("n1", title="Plans"), added("n2", title="Other")])
+    assert {n["id"] for n in (await ada.http.get("/api/state?at=2")).json()["notes"]} == {
+        "n1",
+        "n2",
+    }
+    await bob.ok(privacy("n1", True))
+    for at in (1, 2, 3):
+        past = (await ada.http.get(f"/api/state?at={at}")).json()["notes"]
+        assert "n1" not in {n["id"] for n in past}
+    assert {n["id"] for n in (await bob.http.get("/api/state?at=2")).json()["notes"]} == {
+        "n1",
+        "n2",
+    }
