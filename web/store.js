@@ -119,8 +119,8 @@ function describeBacklog(events, current) {
 }
 
 /** The Redux reducer, given the shared reducer's `(state, event) -> state`. */
-export function createAppReducer(applyEvent) {
-  const stateAfter = createReplayer(applyEvent); // the time machine's past states
+export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
+  const stateAfter = createReplayer(applyEvent, { shared: sharedPast }); // the time machine's past states
   const rebased = (state) => ({
     ...state,
     shown: withSessions(
@@ -310,5 +310,6 @@ function addRejection(state, event, reason) {
 
 /** A Redux store; `enhancer` is Redux DevTools' when the extension is there. */
 export function createAppStore(initial, applyEvent, enhancer) {
-  return createStore(createAppReducer(applyEvent), initialAppState(initial), enhancer);
+  // The page's reducer is the transpiled one: the past is folded in memory.py's shared form.
+  return createStore(createAppReducer(applyEvent, { sharedPast: true }), initialAppState(initial), enhancer);
 }

@@ -31,6 +31,7 @@
  * @typedef {{open: boolean, status: 'idle' | 'loading' | 'ready' | 'failed', entries: object[], error: string}} Deleted
  */
 
+import { plain_state, shared_state } from './build/shared_reducers.js';
 import { describeEvent } from './describe.js';
 
 export const EVENTS_PAGE = 1000;
@@ -68,13 +69,29 @@ export function countUpTo(events, seq) {
  * state every 250 events so moving the slider replays at most that many.
  * Events only ever get appended, so a remembered state stays right as long
  * as the event at its position is the same one.
+ * With `shared` (the page, whose reducer is the transpiled one) the fold runs on the
+ * structurally shared form of memory.py: an event costs the same at 10,000 notes as
+ * at 10; the view gets the plain form, converted once per state.
  * @param {ApplyEvent} applyEvent
+ * @param {{shared?: boolean}} [options]
  */
-export function createReplayer(applyEvent) {
+export function createReplayer(applyEvent, { shared = false } = {}) {
   const checkpoints = new Map(); // count -> {seq, state}
+  const plain = new Map();
+  const plainOf = (state) => {
+    if (!shared) return state;
+    let out = plain.get(state);
+    if (!out) {
+      out = plain_state(state);
+      if (plain.size >= 4) plain.delete(plain.keys().next().value);
+      plain.set(state, out);
+    }
+    return out;
+  };
   return function stateAfter(events, count) {
     let start = 0;
     let state = { notes: {}, removed_notes: {} };
+    if (shared) state = shared_state(state);
     for (let at = count - (count % CHECKPOINT_EVERY); at > 0; at -= CHECKPOINT_EVERY) {
       const saved = checkpoints.get(at);
       if (saved && events[at - 1] && events[at - 1].seq === saved.seq) {
@@ -92,7 +109,7 @@ export function createReplayer(applyEvent) {
       }
       if ((i + 1) % CHECKPOINT_EVERY === 0) checkpoints.set(i + 1, { seq: events[i].seq, state });
     }
-    return state;
+    return plainOf(state);
   };
 }
 

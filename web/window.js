@@ -34,8 +34,9 @@ export class ListWindow {
       if (this.frame) return;
       this.frame = this.win.requestAnimationFrame(() => {
         this.frame = 0;
+        const before = this.last;
         const next = this.slice(this.count);
-        if (next.start !== this.last.start || next.end !== this.last.end) this.onChange();
+        if (next.start !== before.start || next.end !== before.end) this.onChange();
       });
     };
     win.addEventListener('scroll', check, { passive: true });

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, false, func, or_, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
@@ -88,20 +88,46 @@ async def initial_state(request: Request, user: User) -> dict[str, Any]:
     }
 
 
-def first_screen(state: dict[str, Any]) -> dict[str, Any]:
-    """The state for the first HTML: the newest FIRST_SCREEN notes (display order)
-    and no removed notes when there are more than fit; else all of it."""
-    notes = state["notes"]
-    removed = state["removed_notes"]
-    if len(notes) <= FIRST_SCREEN and len(removed) <= FIRST_SCREEN:
-        return {**state, "complete": True}
-    first = dict(list(notes.items())[:FIRST_SCREEN])
+def read_first_screen(user: User) -> Any:
+    """A read of what the first HTML needs: the last seq, the newest FIRST_SCREEN
+    notes `user` may see (display order; the database sorts and stops there), how
+    many notes they may see and how many removed notes there are, and the last
+    events of the log.  One transaction; no other note is read."""
+
+    def read(conn: Connection) -> tuple[int, list[Row], int, int, list[Event]]:
+        seq = last_seq(conn)
+        visible = or_(notes.c.private == false(), notes.c.author == user.name)
+        total = conn.execute(select(func.count()).select_from(notes).where(visible)).scalar_one()
+        removed = conn.execute(select(func.count()).select_from(removed_notes)).scalar_one()
+        newest = (
+            select(notes)
+            .where(visible)
+            .order_by(notes.c.createdAt.desc(), notes.c.id.desc())
+            .limit(FIRST_SCREEN)
+        )
+        rows = [dict(row._mapping) for row in conn.execute(newest)]
+        recent = read_after(conn, max(0, seq - RECENT_WINDOW))
+        return seq, rows, int(total), int(removed), recent
+
+    return read
+
+
+async def first_screen(request: Request, user: User) -> dict[str, Any]:
+    """The state for the first HTML: all of it when every note and removed note
+    fits (`complete`), else the newest FIRST_SCREEN notes and no removed notes."""
+    flux = services(request)
+    seq, rows, total, removed, recent = await flux.database.read(read_first_screen(user))
+    if total <= FIRST_SCREEN and removed <= FIRST_SCREEN:
+        return {**(await initial_state(request, user)), "complete": True}
+    events = await flux.visibility.events(user, recent)
     return {
-        **state,
-        "notes": first,
+        "user": user.as_json(),
+        "seq": seq,
+        "notes": {row["id"]: row for row in rows if row_visible(user, row)},
         "removed_notes": {},
+        "events": events[-RECENT_EVENTS:],
         "complete": False,
-        "total": len(notes),
+        "total": total,
     }
 
 
@@ -109,7 +135,7 @@ async def notes_page(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return RedirectResponse("/login", status_code=303)
-    state = first_screen(await initial_state(request, user))
+    state = await first_screen(request, user)
     response: Response = services(request).templates.TemplateResponse(
         request,
         "notes.html",

@@ -23,7 +23,10 @@ SCENARIOS = [
     "coedit",
     "restore",
     "search",
+    "browser",
 ]
+# A scenario whose module is named otherwise (bench/<module>.py).
+MODULES = {"browser": "browser_page"}
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -38,6 +41,13 @@ def register(commands: Any, add_database_option: Callable[[argparse.ArgumentPars
         action="append",
         choices=SCENARIOS,
         help=f"run only this scenario (repeatable): {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="NAME",
+        choices=[[], *SCENARIOS],
+        help="run only these scenarios (as --only): `flux bench --quick browser`",
     )
     parser.add_argument("--json", metavar="OUT", type=Path, help="write the figures as JSON")
     parser.add_argument(
@@ -90,11 +100,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print("PostgreSQL is unreachable: running the SQLite figures only.", file=sys.stderr)
         backends.remove("postgresql")
-    names = args.only or SCENARIOS
+    names = [*(args.only or []), *args.scenarios] or SCENARIOS
     results = []
     with tempfile.TemporaryDirectory(prefix="flux-bench-") as tmp:
         for name in names:
-            module = importlib.import_module(f"bench.{name}")
+            module = importlib.import_module(f"bench.{MODULES.get(name, name)}")
             print(f"running {name} ...", file=sys.stderr, flush=True)
             result = asyncio.run(module.run(args.quick, Path(tmp), backends))
             print(table(result), flush=True)

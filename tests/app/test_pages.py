@@ -117,6 +117,8 @@ async def test_a_long_list_embeds_only_the_first_screen_and_page_state_has_all(
     assert state["total"] == count
     assert state["removed_notes"] == {}
     assert len(state["notes"]) == FIRST_SCREEN
+    # The newest note is ada's private one: bob's first screen skips it and is still full.
+    assert "secret" not in state["notes"]
     whole = (await bob.http.get("/page-state")).json()
     assert whole["complete"] is True
     assert whole["seq"] == state["seq"] == count + 1
