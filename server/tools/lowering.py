@@ -763,7 +763,9 @@ def _plain_literals(body: list[ast.stmt], state: _State) -> list[ast.stmt]:
         if not literals:
             out.append(stmt)
             continue
-        if compound or any(isinstance(n, ast.For) for n in ast.walk(stmt)):
+        # jsiter also turns loops and comprehensions into for-in: not there
+        loops = ast.For | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+        if compound or any(isinstance(n, loops) for n in ast.walk(stmt)):
             for holder in _own_expressions_parents(stmt):
                 _replace_literals(holder, state)
             out.append(stmt)
