@@ -233,9 +233,6 @@ def staged_spec(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
 CROSSCHECK_CASES = 1000
 KNOWN_DIFFERENCES = {
     # where the engines still part, found by these runs; none is the reducer's doing
-    "dictcomp": "lowering: a dict comprehension in a statement that also holds a dict display "
-    "is built under __pragma__('jsiter'), so `{m: 0 for m in members}` iterates the list's "
-    "indexes and Transcrypt's methods ({'0': 0, '__add__': 0, ...})",
     "wrongtypes": "fuzzed values of the wrong type reach the reducer (crosscheck does not "
     "validate against SCHEMAS as the server does) and `<`, `<=` against an int literal stay "
     "plain JavaScript: `None < 0` is false in Node, a TypeError in CPython",
@@ -243,9 +240,9 @@ KNOWN_DIFFERENCES = {
 EXPECTED: dict[str, list[str]] = {
     "todos": [],
     "kanban": [],
-    "chat": ["dictcomp"],
+    "chat": [],
     "cart": ["wrongtypes"],
-    "poll": ["dictcomp"],
+    "poll": [],
     "counter": [],
 }
 
@@ -284,18 +281,7 @@ def test_crosscheck_agrees_on_1000_generated_cases(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DIFFERENCES["dictcomp"])]
-            if name == "chat"  # its rooms keep the comprehension's dict; polls recount on votes
-            else [],
-        )
-        for name in sorted(REDUCERS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 def test_each_scenario_folds_alike_in_the_browser(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
