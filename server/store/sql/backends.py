@@ -82,12 +82,13 @@ class Backend:
         events, move the head and announce the new last seq.
 
         PostgreSQL does all three in one statement (one round trip, see
-        `eventlog.append_in_one_statement`); the others run the INSERT and the
-        UPDATE (SQLite's writes run in-process, MySQL has no data-modifying CTE).
+        `eventlog.append_in_one_statement`) for up to ONE_STATEMENT_MAX events;
+        otherwise (and on the others) the INSERT, the UPDATE and the NOTIFY run
+        apart (SQLite's writes run in-process, MySQL has no data-modifying CTE).
         """
         if not events:
             return
-        if self.name == "postgresql":
+        if self.name == "postgresql" and len(events) <= eventlog.ONE_STATEMENT_MAX:
             eventlog.append_in_one_statement(conn, events, self.notify_channel)
             return
         eventlog.append(conn, events)

@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.dml import Update
 
 from server.store.sql.columns import exact_string
 from server.store.types import Event
@@ -133,6 +133,9 @@ def append(conn: Connection, events: Sequence[Event]) -> None:
 
 _EVENT_COLUMNS = ("seq", "id", "type", "payload", "meta", "error", "timestamp")
 _ONE_STATEMENT: dict[tuple[int, bool], Any] = {}
+ONE_STATEMENT_MAX = 16
+"""Larger groups append with one executemany INSERT (one statement per event is
+a long statement to plan); the usual dispatch appends one event."""
 
 
 def append_in_one_statement(
@@ -141,7 +144,7 @@ def append_in_one_statement(
     """PostgreSQL: insert stamped events, move the head and (optionally) send the
     wake-up in ONE statement, a data-modifying CTE:
 
-        WITH ins AS (INSERT INTO events ... RETURNING seq)
+        WITH ins0 AS (INSERT INTO events ... VALUES (...)), ins1 AS (...), ...
         UPDATE flux_head SET seq = ..., timestamp = ... WHERE id = 1
 
     (with `notify_channel`: the UPDATE becomes a second CTE and the statement
@@ -170,26 +173,32 @@ def append_in_one_statement(
 
 
 def _one_statement(count: int, notify: bool) -> Any:
-    rows = [
-        {
-            name: bindparam(f"e{i}_{name}", type_=events_table.c[name].type)
-            for name in _EVENT_COLUMNS
-        }
+    # One single-row INSERT per event, each its own CTE: SQLAlchemy caches the
+    # compiled form of those (a multi-row VALUES has no cache key and would be
+    # compiled on every call, several ms).
+    inserts = [
+        insert(events_table)
+        .values(
+            **{
+                name: bindparam(f"e{i}_{name}", type_=events_table.c[name].type)
+                for name in _EVENT_COLUMNS
+            }
+        )
+        .cte(f"ins{i}")
         for i in range(count)
     ]
-    inserted: Insert = insert(events_table).values(rows).returning(events_table.c.seq)
     move: Update = (
         update(head_table)
         .where(head_table.c.id == 1)
         .values(seq=bindparam("_seq"), timestamp=bindparam("_timestamp"))
     )
     if not notify:
-        return move.add_cte(inserted.cte("ins"))
+        return move.add_cte(*inserts)
     head = move.returning(head_table.c.seq).cte("head")
     return (
         select(func.pg_notify(bindparam("_channel"), bindparam("_seq_text")))
         .select_from(head)
-        .add_cte(inserted.cte("ins"))
+        .add_cte(*inserts)
     )
 
 
