@@ -8,8 +8,9 @@ REDUCERS_BUILD := web/build/shared_reducers.js
 
 .PHONY: run test test-fast check bench deps clean chromium check-reducers
 
+# The server, with the shared reducers rebuilt for the page whenever one changes.
 run: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
-	$(BIN)/flux serve
+	$(BIN)/flux transpile --watch & watcher=$$!; trap 'kill $$watcher' EXIT; $(BIN)/flux serve
 
 # The whole suite: checks, tests on every database with coverage, end-to-end in
 # Chromium, then the quick benchmarks.
@@ -45,8 +46,10 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# The shared reducers in JavaScript (Transcrypt), rebuilt when a source is newer.
-$(REDUCERS_BUILD): $(INSTALLED) $(wildcard shared_reducers/*.py) server/tools/transpile.py
+# Every module of shared_reducers/ in JavaScript (lowered, then Transcrypt),
+# rebuilt when a source, the lowering or the twin runtime is newer.
+$(REDUCERS_BUILD): $(INSTALLED) $(wildcard shared_reducers/*.py) server/tools/transpile.py \
+		server/tools/lowering.py $(wildcard server/tools/twin/flux_twin.*)
 	$(BIN)/flux transpile
 
 # The portable-subset check of the shared reducers (also part of `make check`).

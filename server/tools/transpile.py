@@ -8,9 +8,9 @@
 Each module is first lowered (server/tools/lowering.py: the operations whose
 Transcrypt translation diverges from CPython become calls of the twin
 runtime) into a staging folder; a module that uses `__pragma__` (portable.py)
-is copied as it is.  A staged file is only rewritten when its text changes,
-so Transcrypt (run without -b) recompiles only the modules that changed, and
-when no staged file changed Transcrypt does not run at all.
+is copied as it is.  The build is skipped when no source was touched since
+the last one (sizes and mtimes: no parse at all), and Transcrypt does not run
+when the lowered text of every module is unchanged (an edit of a comment).
 
 The entry module re-exports each module's public names: `__all__` when the
 module has one, else the top-level names it defines itself that do not start
@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.tools import lowering
 from server.tools.twin import flux_twin
@@ -43,7 +44,7 @@ STAMP_FILE = ".flux-build.json"
 
 TRANSCRYPT_FLAGS = ("-b", "-n", "-ec", "-m")
 """The switches of a full build: -b build all, -n no minification, -ec
-executable comments (portable.py), -m source maps.  `build` drops -b (see above)."""
+executable comments (portable.py), -m source maps."""
 
 
 class TranspileError(RuntimeError):
@@ -197,6 +198,11 @@ def build(source_dir: Path, out_dir: Path, package: str | None = None) -> BuildR
     started = time.monotonic()
     source_dir = source_dir.resolve()
     package = package or source_dir.name
+    entry = out_dir / f"{package}.js"
+    inputs = _inputs(source_dir, package)
+    if entry.exists() and _read_stamp(out_dir).get("inputs") == inputs:
+        # nothing was touched since the last build: not even a parse
+        return BuildReport(time.monotonic() - started, modules_of(source_dir), [], entry)
     names = entry_names(source_dir, package)
     staging = staging_dir(source_dir, package)
     staging.mkdir(parents=True, exist_ok=True)
@@ -221,29 +227,62 @@ def _build_locked(
         ).encode()
         + flux_twin.staged_source().encode()
     ).hexdigest()
-    stamp_path = out_dir / STAMP_FILE
     entry_name = f"{package}.js"
+    inputs = _inputs(source_dir, package)
     if (
-        stamp_path.exists()
-        and stamp_path.read_text() == stamp
+        _read_stamp(out_dir).get("stamp") == stamp
         and (out_dir / entry_name).exists()
         and target.exists()
     ):
+        _write_stamp(out_dir, {"stamp": stamp, "inputs": inputs})
         return BuildReport(time.monotonic() - started, list(names), [], out_dir / entry_name)
-    try:
-        _transcrypt(staging, target, full=not target.exists())
-    except TranspileError:
-        shutil.rmtree(target, ignore_errors=True)  # the next build starts clean
-        raise
+    built = staging / ".target-stamp"
+    if not (target.exists() and built.exists() and built.read_text() == stamp):
+        built.unlink(missing_ok=True)
+        try:
+            # Transcrypt's own make mode (no -b) re-reads every up-to-date
+            # target, the runtime's included, and measured slower than building
+            # all (2.8 s vs 1.1 s of CPU for the notes app): so it builds all,
+            # and only when a lowered source changed.
+            _transcrypt(staging, target, full=True)
+        except TranspileError:
+            shutil.rmtree(target, ignore_errors=True)  # the next build starts clean
+            raise
+        built.write_text(stamp)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     for path in target.iterdir():
         if path.is_file() and not path.name.startswith("flux_shared_entry."):
             shutil.copy2(path, fresh / path.name)
     (fresh / entry_name).write_text(entry_module(names, package))
-    (fresh / STAMP_FILE).write_text(stamp)
+    _write_stamp(fresh, {"stamp": stamp, "inputs": inputs})
     _replace(out_dir, fresh)
     return BuildReport(time.monotonic() - started, list(names), changed, out_dir / entry_name)
+
+
+def _inputs(source_dir: Path, package: str) -> list[Any]:
+    """What a build depends on, by name, size and modification time (cheap to take)."""
+    paths = [
+        *source_dir.glob("*.py"),
+        Path(lowering.__file__),
+        Path(__file__),
+        flux_twin.JS_SOURCE,
+        Path(flux_twin.__file__),
+    ]
+    stats = [[str(p), p.stat().st_mtime_ns, p.stat().st_size] for p in paths if p.exists()]
+    return [package, sorted(stats)]
+
+
+def _read_stamp(out_dir: Path) -> dict[str, Any]:
+    try:
+        stamp = json.loads((out_dir / STAMP_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def _write_stamp(out_dir: Path, stamp: dict[str, Any]) -> None:
+    (out_dir / STAMP_FILE).write_text(json.dumps(stamp))
 
 
 def build_reducers(out: Path = BUILD) -> float:
