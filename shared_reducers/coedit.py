@@ -34,7 +34,6 @@ the shown text into the new shown text; text_ops.transform_position maps the
 caret and the selection through them.
 """
 
-from shared_reducers.portable import int_text, merged
 from shared_reducers.text_ops import apply_splices, compose, transform
 
 
@@ -72,13 +71,13 @@ def shown_text(session):
 
 def local_edit(session, splices):
     """The person changed the shown text by `splices`."""
-    return merged(session, {"buffer": compose(session["buffer"], splices)})
+    return {**session, "buffer": compose(session["buffer"], splices)}
 
 
 def take_outgoing(session, event_id):
     """The payload of a noteSpliced event to send now as `event_id`, or None
     when one is already in flight or nothing is waiting."""
-    if session["inflight"] is not None or len(session["buffer"]) == 0:
+    if session["inflight"] is not None or not session["buffer"]:
         return [session, None]
     payload = {
         "id": session["note"],
@@ -86,8 +85,8 @@ def take_outgoing(session, event_id):
         "baseVersion": session["version"],
         "splices": session["buffer"],
     }
-    changes = {"inflight": session["buffer"], "inflight_id": event_id, "buffer": []}
-    return [merged(session, changes), payload]
+    sent = {**session, "inflight": session["buffer"], "inflight_id": event_id, "buffer": []}
+    return [sent, payload]
 
 
 def on_confirmed(session, event_id, version):
@@ -95,15 +94,15 @@ def on_confirmed(session, event_id, version):
     transformed it through the same changes as on_remote did here, so the
     splices it applied are the ones in flight."""
     if session["inflight"] is None or session["inflight_id"] != event_id:
-        raise CoeditError("on_confirmed: the event " + event_id + " is not the one in flight.")
+        raise CoeditError(f"on_confirmed: the event {event_id} is not the one in flight.")
     check_next(session, version)
-    changes = {
+    return {
+        **session,
         "version": version,
         "text": apply_splices(session["text"], session["inflight"]),
         "inflight": None,
         "inflight_id": None,
     }
-    return merged(session, changes)
 
 
 def on_remote(session, splices, version):
@@ -122,26 +121,24 @@ def on_remote(session, splices, version):
     buffer = transform(session["buffer"], remote, True)
     shown = transform(remote, session["buffer"], False)
     changes = {
+        **session,
         "version": version,
         "text": apply_splices(session["text"], splices),
         "inflight": inflight,
         "buffer": buffer,
     }
-    return [merged(session, changes), shown]
+    return [changes, shown]
 
 
 def on_rejected(session):
     """Our event in flight was refused or became a conflict copy (its typed
     text is in the copy): drop what is pending and show the confirmed text."""
-    return merged(session, {"inflight": None, "inflight_id": None, "buffer": []})
+    return {**session, "inflight": None, "inflight_id": None, "buffer": []}
 
 
 def check_next(session, version):
     if version != session["version"] + 1:
         raise CoeditError(
-            "The note went from version "
-            + int_text(session["version"])
-            + " to "
-            + int_text(version)
-            + "; a session must see every version of its note, in order."
+            f"The note went from version {session['version']} to {version}; "
+            "a session must see every version of its note, in order."
         )

@@ -1,6 +1,6 @@
 """Who may dispatch which event on which note: the notes app's policy.
 
-Portable, so that it is written once: the server enforces it inside the
+Natural Python, written once: the server enforces it inside the
 dispatch transaction (server/app/policy.py), and the page, transpiled, shows
 only the buttons it allows (no "Delete" an editor may not use, a read-only
 page for viewers, "Restore" where a restore can succeed).
@@ -20,8 +20,6 @@ The rules, in order:
   remove and restore only their own notes, admins also shared ones; only the
   author makes a note private or shared (`notePrivacyChanged`).
 """
-
-from shared_reducers.portable import get_or, has_key
 
 VIEWER = "viewer"
 EDITOR = "editor"
@@ -69,28 +67,26 @@ RULES = {
 
 def denial(user, kind, note):
     """None if `user` may dispatch an event of type `kind` on `note`; else [rule, reason]."""
-    name = get_or(user, "name", None)
-    role = get_or(user, "role", None)
+    name = user.get("name")
+    role = user.get("role")
     if role == VIEWER:
         return ["viewers.readOnly", "Viewers may read notes but not change them."]
-    if not has_key(RULES, kind):
-        return ["unknownType", "No rule allows the event type " + kind + "."]
-    rule = RULES[kind]
+    if kind not in RULES:
+        return ["unknownType", f"No rule allows the event type {kind}."]
+    rule, description, who = RULES[kind]
     if note is None:
         return None
-    author = get_or(note, "author", None)
-    hidden = get_or(note, "private", False) is True
-    if hidden and author != name:
+    mine = note.get("author") == name
+    hidden = note.get("private") is True
+    if hidden and not mine:
         return [
             "private.authorOnly",
-            "Note "
-            + get_or(note, "id", "")
-            + " is private to its author; only they may change it.",
+            f"Note {note.get('id', '')} is private to its author; only they may change it.",
         ]
-    if rule[2] == OWN_OR_ADMIN and author != name and not (role == ADMIN and not hidden):
-        return [rule[0], "Denied: " + rule[1] + "."]
-    if rule[2] == AUTHOR and author != name:
-        return [rule[0], "Denied: " + rule[1] + "."]
+    if who == OWN_OR_ADMIN and not mine and not (role == ADMIN and not hidden):
+        return [rule, f"Denied: {description}."]
+    if who == AUTHOR and not mine:
+        return [rule, f"Denied: {description}."]
     return None
 
 

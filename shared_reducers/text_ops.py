@@ -46,7 +46,6 @@ from shared_reducers.portable import (
     describe,
     int_text,
     is_int,
-    is_list,
     is_storable_text,
     is_string,
     slice_text,
@@ -135,67 +134,44 @@ def validate_splices(value, length):
     """`value` as splices that fit a text of `length` characters (None: check
     only their shape), or EventRejected with a sentence naming the first thing
     wrong."""
-    if not is_list(value):
+    if not isinstance(value, list):
         raise EventRejected(
-            "'splices' must be a list of [at, removeCount, insertText]; got "
-            + describe(value)
-            + "."
+            f"'splices' must be a list of [at, removeCount, insertText]; got {describe(value)}."
         )
-    if len(value) == 0:
+    if not value:
         raise EventRejected("'splices' is empty; send at least one [at, removeCount, insertText].")
     if len(value) > MAX_SPLICES:
         raise EventRejected(
-            "An edit may hold at most "
-            + shown(MAX_SPLICES)
-            + " splices; got "
-            + shown(len(value))
-            + ". Send the rest in another event."
+            f"An edit may hold at most {MAX_SPLICES} splices; got {len(value)}. "
+            "Send the rest in another event."
         )
-    index = 0
-    for splice in value:
-        where = "Splice " + shown(index) + " "
-        if not is_list(splice) or len(splice) != 3:
+    for index, splice in enumerate(value):
+        where = f"Splice {index} "
+        if not isinstance(splice, list) or len(splice) != 3:
             raise EventRejected(
-                where
-                + "must be a list [at, removeCount, insertText]; got "
-                + describe(splice)
-                + "."
+                f"{where}must be a list [at, removeCount, insertText]; got {describe(splice)}."
             )
-        at = splice[0]
-        removed = splice[1]
-        inserted = splice[2]
+        at, removed, inserted = splice
         if not is_int(at) or at < 0:
-            raise EventRejected(
-                where + "needs 'at' as a whole number from 0; got " + shown(at) + "."
-            )
+            raise EventRejected(f"{where}needs 'at' as a whole number from 0; got {shown(at)}.")
         if not is_int(removed) or removed < 0:
             raise EventRejected(
-                where + "needs 'removeCount' as a whole number from 0; got " + shown(removed) + "."
+                f"{where}needs 'removeCount' as a whole number from 0; got {shown(removed)}."
             )
-        if not is_string(inserted):
-            raise EventRejected(
-                where + "needs 'insertText' as a string; got " + describe(inserted) + "."
-            )
+        if not isinstance(inserted, str):
+            raise EventRejected(f"{where}needs 'insertText' as a string; got {describe(inserted)}.")
         if not is_storable_text(inserted):
             raise EventRejected(
-                where + "inserts U+0000 or a lone surrogate, which the database cannot store."
+                f"{where}inserts U+0000 or a lone surrogate, which the database cannot store."
             )
         if length is not None and at + removed > length:
             raise EventRejected(
-                where
-                + "reaches character "
-                + shown(at + removed)
-                + " of a text of "
-                + shown(length)
-                + " characters (at "
-                + shown(at)
-                + ", removeCount "
-                + shown(removed)
-                + "); positions count code points of the text it was made on."
+                f"{where}reaches character {shown(at + removed)} of a text of {shown(length)} "
+                f"characters (at {shown(at)}, removeCount {shown(removed)}); positions count "
+                "code points of the text it was made on."
             )
         if length is not None:
-            length = length - removed + text_length(inserted)
-        index = index + 1
+            length = length - removed + len(inserted)
     return value
 
 
