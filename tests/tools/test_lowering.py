@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from server.tools.lowering import LoweringError, lower
-from server.tools.transpile import build
+from server.tools.transpile import SOURCE, TranspileError, build, entry_names
 from tests.support.node_process import NodeProcess
 
 PROBES = Path(__file__).parents[1] / "support" / "node" / "twin_probes"
@@ -218,3 +219,65 @@ def test_the_probes_agree_in_cpython_and_node(
     assert not unexpected, unexpected
     assert len(names) >= 100
     assert set(differ) == set(KNOWN), "a known difference now agrees: take it off KNOWN"
+
+
+# -- the build of every module ---------------------------------------------------------
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    source = root / "pkg"
+    source.mkdir()
+    (source / "__init__.py").write_text("")
+    for name, text in files.items():
+        (source / name).write_text(text)
+    return source
+
+
+def test_every_module_is_built_and_exports_its_public_names(tmp_path: Path) -> None:
+    source = _package(
+        tmp_path,
+        {
+            "a.py": "def first(x):\n    return x['k']\n\ndef _hidden():\n    return 1\n",
+            "b.py": "from pkg.a import first\n\nLIMIT = 3\n\ndef second(x):\n    return first(x)\n",
+            "c.py": "__all__ = ['third']\n\ndef third():\n    return 3\n\ndef other():\n    return 4\n",
+        },
+    )
+    report = build(source, tmp_path / "out", "pkg")
+    assert report.modules == ["a", "b", "c"]
+    entry = (tmp_path / "out" / "pkg.js").read_text()
+    assert "export {first} from './pkg.a.js';" in entry
+    assert "export {LIMIT, second} from './pkg.b.js';" in entry
+    assert "export {third} from './pkg.c.js';" in entry
+    again = build(source, tmp_path / "out", "pkg")
+    assert again.recompiled == [] and again.seconds < 1
+
+
+def test_a_name_exported_by_two_modules_is_an_error_naming_both(tmp_path: Path) -> None:
+    source = _package(
+        tmp_path, {"a.py": "def same():\n    pass\n", "b.py": "def same():\n    pass\n"}
+    )
+    with pytest.raises(TranspileError, match=r"pkg/a.py and pkg/b.py both export 'same'"):
+        build(source, tmp_path / "out", "pkg")
+
+
+def test_a_construct_that_cannot_be_lowered_fails_the_build_with_file_and_line(
+    tmp_path: Path,
+) -> None:
+    source = _package(tmp_path, {"a.py": "def f(x):\n    return (y := x)\n"})
+    with pytest.raises(TranspileError, match=r"a.py:2: the walrus operator"):
+        build(source, tmp_path / "out", "pkg")
+
+
+def test_the_names_the_page_imports_are_all_in_the_entry_module() -> None:
+    web = Path(__file__).parents[2] / "web"
+    imported: set[str] = set()
+    for path in web.glob("*.js"):
+        text = path.read_text()
+        for match in re.finditer(
+            r"import\s*\{([^}]*)\}\s*from\s*'\./build/shared_reducers\.js'", text
+        ):
+            imported.update(
+                n.strip().split(" as ")[0] for n in match.group(1).split(",") if n.strip()
+            )
+    exported = {n for names in entry_names(SOURCE, "shared_reducers").values() for n in names}
+    assert imported and imported <= exported, sorted(imported - exported)
