@@ -2,8 +2,13 @@
 
 The server's validation (server/app/validation.py) checks every event against
 these declarations before the store sees it (422 naming the field); the
-limits come from limits.py, which the reducers' messages and the page's
-fields read too.  Plain data, portable (the browser build exports it).
+reducers check the same declarations once per event where they run
+(`checked_payload`: the browser, replays of an imported log), so their
+handlers read `payload["id"]` without re-checking types; the limits come
+from limits.py, which the reducers' messages and the page's fields read too.
+Why here rather than in notes.py: notes.py and notes_app.py both handle these
+events and the server's validation imports no reducer, so the declaration is
+one module of its own (flux crosscheck --generate finds it from either).
 
     SCHEMAS[event type][field] = [kind, required]
     KINDS[kind] = [value type, most characters or items (0: no bound)]
