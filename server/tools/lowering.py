@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import copy
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 RUNTIME_MODULE = "flux_twin"
@@ -39,6 +39,7 @@ class Signature:
     params: tuple[str, ...]
     defaults: tuple[ast.expr | None, ...]  # per parameter: its default, None when required
     star: bool = False
+    returns_bool: bool = False  # every return is a bool (or None): no truth() around a call
 
 
 @dataclass
@@ -195,7 +196,7 @@ def _called_name(node: ast.expr) -> str | None:
     return None
 
 
-def _is_bool(node: ast.expr) -> bool:
+def _is_bool(node: ast.expr, bool_functions: frozenset[str] = frozenset()) -> bool:
     """True when the expression is a bool in both engines."""
     if isinstance(node, ast.Compare):
         return True
@@ -204,8 +205,9 @@ def _is_bool(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant) and isinstance(node.value, bool):
         return True
     if isinstance(node, ast.BoolOp):
-        return all(_is_bool(value) for value in node.values)
-    return _called_name(node) in _BOOL_CALLS
+        return all(_is_bool(value, bool_functions) for value in node.values)
+    name = _called_name(node)
+    return name in _BOOL_CALLS or name in bool_functions
 
 
 def _bound_names(tree: ast.Module) -> set[str]:
@@ -223,17 +225,48 @@ def _bound_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def signatures_of(tree: ast.Module) -> dict[str, Signature]:
+def signatures_of(
+    tree: ast.Module, imported: Mapping[str, Signature] | None = None
+) -> dict[str, Signature]:
     """The top-level functions (and classes, by their __init__) of a module."""
     out: dict[str, Signature] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            out[node.name] = _signature(node.args, skip_self=False)
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    for node in functions:
+        out[node.name] = _signature(node.args, skip_self=False)
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef):
+            for item in cls.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    out[node.name] = _signature(item.args, skip_self=True)
+                    out[cls.name] = _signature(item.args, skip_self=True)
+    # which functions return only bools (or None): to a fixed point, as they call each other
+    known = {n for n, sig in (imported or {}).items() if sig.returns_bool}
+    changed = True
+    while changed:
+        changed = False
+        for node in functions:
+            if node.name not in known and _returns_bool(node, frozenset(known)):
+                known.add(node.name)
+                out[node.name] = replace(out[node.name], returns_bool=True)
+                changed = True
     return out
+
+
+def _returns_bool(function: ast.FunctionDef, bool_functions: frozenset[str]) -> bool:
+    returns: list[ast.Return] = []
+    todo: list[ast.AST] = list(function.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue  # their returns are not this function's
+        if isinstance(node, ast.Return):
+            returns.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return bool(returns) and all(
+        r.value is None
+        or (isinstance(r.value, ast.Constant) and r.value.value is None)
+        or _is_bool(r.value, bool_functions)
+        for r in returns
+    )
 
 
 def _signature(args: ast.arguments, skip_self: bool) -> Signature:
@@ -256,6 +289,10 @@ class _Lowering(ast.NodeTransformer):
         self.state = state
         self.bound = bound
         self.signatures = signatures
+        self.bool_functions = frozenset(n for n, sig in signatures.items() if sig.returns_bool)
+
+    def is_bool(self, node: ast.expr) -> bool:
+        return _is_bool(node, self.bool_functions)
 
     # -- helpers -------------------------------------------------------------
     def fail(self, node: ast.AST, what: str, fix: str) -> LoweringError:
@@ -271,7 +308,7 @@ class _Lowering(ast.NodeTransformer):
 
     def truth(self, node: ast.expr) -> ast.expr:
         """The expression as a test: a JavaScript bool that is Python's truth."""
-        if _is_bool(node):
+        if self.is_bool(node):
             return node
         return self.rt("_tw_truth", node, node=node)
 
@@ -432,14 +469,14 @@ class _Lowering(ast.NodeTransformer):
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
         self.generic_visit(node)
-        if all(_is_bool(v) for v in node.values):
+        if all(self.is_bool(v) for v in node.values):
             return node
         # a value: `a or b` is `_tw_jt(a) || b` (b only when a is falsy in
         # Python, and then b); `a and b` is `b if a else a`.
         result = node.values[-1]
         for value in reversed(node.values[:-1]):
             if isinstance(node.op, ast.Or):
-                first = value if _is_bool(value) else self.rt("_tw_jt", value, node=value)
+                first = value if self.is_bool(value) else self.rt("_tw_jt", value, node=value)
                 result = ast.BoolOp(op=ast.Or(), values=[first, result])
             elif _is_simple(value):
                 result = ast.IfExp(test=self.truth(value), body=result, orelse=value)
@@ -840,7 +877,7 @@ def lower(source: str, filename: str, signatures: Mapping[str, Signature] | None
         return source
     state = _State(filename=filename)
     known = dict(signatures or {})
-    known.update(signatures_of(tree))
+    known.update(signatures_of(tree, known))
     lowered = _Lowering(state, _bound_names(tree), known).visit(tree)
     assert isinstance(lowered, ast.Module)
     # a literal dict inside an expression that is already lowered to a call
