@@ -139,6 +139,7 @@ _ARRAY_CALLS = {
     "_tw_iter",
     "_tw_m_split",
 }
+_TYPING_MODULES = {"__future__", "typing", "typing_extensions", "collections.abc"}
 _ARITH = {ast.Add: "_tw_add", ast.Mult: "_tw_mul", ast.FloorDiv: "_tw_floordiv", ast.Mod: "_tw_mod"}
 _AUG = {ast.Add: "_tw_iadd", ast.Mult: "_tw_imul", ast.FloorDiv: "_tw_floordiv", ast.Mod: "_tw_mod"}
 _ORDER = {ast.Lt: "_tw_lt", ast.LtE: "_tw_le", ast.Gt: "_tw_gt", ast.GtE: "_tw_ge"}
@@ -347,7 +348,44 @@ class _Lowering(ast.NodeTransformer):
         node.returns = None
         for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
             arg.annotation = None
+        self.keyword_only_to_positional(node)
         self.generic_visit(node)
+        return node
+
+    def keyword_only_to_positional(self, node: ast.FunctionDef) -> None:
+        """Transcrypt sets keyword-only parameters to their defaults whatever the call
+        passes; calls are lowered to positional arguments, so they become positional."""
+        args = node.args
+        if not args.kwonlyargs:
+            return
+        positional = [*args.posonlyargs, *args.args]
+        first_default = len(positional) - len(args.defaults)
+        defaults: list[ast.expr | None] = [None] * first_default + list(args.defaults)
+        defaults += list(args.kw_defaults)
+        seen_default = False
+        for default in defaults:
+            if default is None and seen_default:
+                raise self.fail(
+                    node,
+                    f"{node.name}() has a keyword-only parameter without a default after one with",
+                    "give it a default or put it first",
+                )
+            seen_default = seen_default or default is not None
+        args.args = [*args.args, *args.kwonlyargs]
+        args.defaults = [d for d in defaults if d is not None]
+        args.kwonlyargs = []
+        args.kw_defaults = []
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST | None:
+        if node.module in _TYPING_MODULES:
+            return None  # annotations are dropped, and so are the names they used
+        return node
+
+    def visit_Import(self, node: ast.Import) -> ast.AST | None:
+        kept = [a for a in node.names if a.name not in _TYPING_MODULES]
+        if not kept:
+            return None
+        node.names = kept
         return node
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST | list[ast.stmt]:

@@ -8,6 +8,10 @@ def scaled(value, factor=2, offset=0):
     return value * factor + offset
 
 
+def flagged(value, *, strict=False):
+    return [value, strict]
+
+
 def remove_op(id):
     return [{"op": "remove", "id": id}]
 

@@ -4,7 +4,11 @@ Node, and compares.  `data` is a parsed JSON object (a plain object in Node)."""
 # ruff: noqa
 # mypy: ignore-errors
 
-from twin_probes.helpers import Box, Shelf, remove_op, scaled
+from __future__ import annotations
+
+from typing import Any
+
+from twin_probes.helpers import Box, Shelf, flagged, remove_op, scaled
 
 
 def getitem(data):
@@ -598,3 +602,14 @@ def integer_like_key_order(data):
 
 def float_text(data):
     return str(1.0)
+
+
+def keyword_only_arguments(data):
+    return [flagged(1), flagged(2, strict=True)]
+
+
+def annotated(data: dict[str, Any]) -> list[Any]:
+    total: int = 0
+    for n in data["items"]:
+        total += n
+    return [total]
