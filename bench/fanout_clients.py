@@ -4,7 +4,10 @@
 
 Opens N websocket clients, prints "ready", then records for each received
 message the delay between the send time carried in the message and now.  After
-COUNT messages per client (or a timeout) it prints the delays (ms) as JSON.
+COUNT messages per client (or a timeout) it prints the delays (ms) as JSON,
+with `receipts`: for flux [seq, receipt time] per message (the benchmark
+subtracts the server's commit time), for the bare server the delay from its
+trigger stamp (ms): the "same work" figures.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import json
 import sys
 import time
+from typing import Any
 
 from websockets.asyncio.client import connect
 
@@ -33,6 +37,7 @@ async def client(
     count: int,
     flux: bool,
     delays: list[float],
+    receipts: list[Any],
     ready: asyncio.Event,
     opened: list[int],
     n: int,
@@ -43,11 +48,17 @@ async def client(
             ready.set()
         seen = 0
         while seen < count:
-            message = json.loads(await ws.recv())
+            text = await ws.recv()
+            now = time.time()
+            message = json.loads(text)
             started = sent_at(message, flux)
             if started is None:
                 continue
-            delays.append((time.time() - started) * 1000)
+            delays.append((now - started) * 1000)
+            if flux:
+                receipts.append([message["event"]["seq"], now])
+            else:
+                receipts.append((now - float(message["trigger"])) * 1000)
             seen += 1
 
 
@@ -66,13 +77,24 @@ async def main() -> None:
     if args.origin:
         headers["Origin"] = args.origin
     delays: list[float] = []
+    receipts: list[Any] = []
     ready = asyncio.Event()
     opened: list[int] = []
     tasks = []
     for _ in range(args.n):
         tasks.append(
             asyncio.create_task(
-                client(args.url, headers, args.count, args.flux, delays, ready, opened, args.n)
+                client(
+                    args.url,
+                    headers,
+                    args.count,
+                    args.flux,
+                    delays,
+                    receipts,
+                    ready,
+                    opened,
+                    args.n,
+                )
             )
         )
         await asyncio.sleep(0.002)
@@ -82,7 +104,8 @@ async def main() -> None:
     for task in pending:
         task.cancel()
     failed = sum(1 for t in done if t.exception() is not None)
-    print(json.dumps({"delays": delays, "failed": failed, "unfinished": len(pending)}), flush=True)
+    result = {"delays": delays, "receipts": receipts, "failed": failed, "unfinished": len(pending)}
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
