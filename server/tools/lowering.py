@@ -155,6 +155,14 @@ def _is_number(node: ast.expr) -> bool:
     )
 
 
+_INT_CALLS = {"_tw_len", "_tw_ord", "_tw_int", "_tw_m_count", "_tw_m_find"}
+
+
+def _is_int(node: ast.expr) -> bool:
+    """Statically a number in both engines: a literal, len(), ord(), int(), .count(), .find()."""
+    return _is_number(node) or _called_name(node) in _INT_CALLS
+
+
 def _is_scalar_constant(node: ast.expr) -> bool:
     """A str, int, float or None literal: `==` with it is JavaScript's `===`."""
     if _is_number(node):
@@ -549,7 +557,7 @@ class _Lowering(ast.NodeTransformer):
                 return self.rt("_tw_truediv", left, right, node=node)
             return node
         if isinstance(node.op, ast.Add):
-            if _is_number(left) or _is_number(right) or _is_str(left) or _is_str(right):
+            if _is_int(left) or _is_int(right) or _is_str(left) or _is_str(right):
                 return node  # a number or a text: JavaScript's + means the same
             if _is_text(left) or _is_text(right):
                 return node
@@ -587,7 +595,7 @@ class _Lowering(ast.NodeTransformer):
             if isinstance(op, ast.NotIn):
                 return ast.UnaryOp(op=ast.Not(), operand=native)
             return native
-        if _is_number(left) or _is_number(right):
+        if _is_int(left) or _is_int(right):
             return ast.Compare(left=left, ops=[op], comparators=[right])
         return self.rt(_ORDER[type(op)], left, right)
 
