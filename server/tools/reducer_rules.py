@@ -236,12 +236,6 @@ class RuleChecker(ast.NodeVisitor):
         args = node.args
         if args.kwarg is not None:
             self.report(node, _KWARGS)
-        if args.kwonlyargs:
-            self.report(
-                node,
-                "keyword-only parameters (after *) are not translated: the browser ignores the "
-                "keyword; make them ordinary parameters with defaults",
-            )
         for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
             self.check_name(arg, arg.arg)
             if arg.annotation is not None:
