@@ -60,6 +60,12 @@ def test_the_author_makes_a_note_private_then_shared_again(sign_in: SignIn) -> N
     expect(note(bob, "Agenda")).to_be_visible()
     expect(note(bob, "Budget")).to_have_count(0)
     expect(bob.get_by_text("15,000")).to_have_count(0)
+    bob.get_by_label("Search notes").fill("budget")  # "Agenda" says Budget; "Budget" is hidden
+    expect(note(bob, "Agenda")).to_be_visible()
+    expect(notes(bob)).to_have_count(1)
+    bob.get_by_label("Search notes").fill("trip")
+    expect(bob.get_by_text("No notes match")).to_be_visible()
+    bob.get_by_label("Search notes").fill("")
 
     note(ada, "Budget").get_by_role("checkbox", name="Private").uncheck()
     wait_synced(ada)
