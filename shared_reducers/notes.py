@@ -21,7 +21,7 @@ conflict copy, a new note with the id `<note id>~<event id>`, the note's
 title (or the edited title) followed by " (conflict)", and the note's text
 (or the edited text).  The people resolve it by editing and removing notes.
 The rule depends only on the state and the event, so every browser and the
-server converge.  A `baseVersion` that is missing or null, or not below the
+server converge.  A `baseVersion` that is missing, or not below the
 version, is a normal edit, which sets the field and adds one to `version`.
 
 Splices (live co-editing, see docs/coediting.md and text_ops.py).  A

@@ -2,9 +2,8 @@
 422 naming the field) and the reducers' checked_payload (shared_reducers/schemas.py)
 read the same SCHEMAS and KINDS, so they accept and refuse the same payloads for
 what the declaration says (presence, type, bound, storable text, choices, sign).
-The server alone also refuses unknown fields, ids that are not uuid-like, a new
-note's id with the conflict-copy separator, and an optional field sent as null
-(the reducer reads that as left out, as it always did)."""
+The server alone also refuses unknown fields, ids that are not uuid-like and a new
+note's id with the conflict-copy separator."""
 
 from __future__ import annotations
 
@@ -27,9 +26,11 @@ VALID: dict[str, dict[str, Any]] = {
     "notePrivacyChanged": {"id": "n1", "private": False},
 }
 
+LEFT_OUT = object()
+
 CHANGES: list[tuple[str, str, Any]] = [
-    # (event type, field, value; None: the field left out)
-    ("noteAdded", "id", None),
+    # (event type, field, value or LEFT_OUT)
+    ("noteAdded", "id", LEFT_OUT),
     ("noteAdded", "id", 7),
     ("noteAdded", "id", ""),
     ("noteAdded", "id", "n" * MAX_NEW_NOTE_ID),
@@ -42,6 +43,9 @@ CHANGES: list[tuple[str, str, Any]] = [
     ("noteAdded", "text", "\ud800"),
     ("noteAdded", "private", "yes"),
     ("noteAdded", "private", None),
+    ("noteAdded", "private", LEFT_OUT),
+    ("noteTitleEdited", "baseVersion", None),
+    ("noteTitleEdited", "baseVersion", LEFT_OUT),
     ("noteTitleEdited", "baseVersion", "1"),
     ("noteTitleEdited", "baseVersion", -1),
     ("noteTitleEdited", "baseVersion", True),
@@ -50,12 +54,13 @@ CHANGES: list[tuple[str, str, Any]] = [
     ("noteContentEdited", "id", "n" * MAX_NOTE_ID),
     ("noteSpliced", "field", "body"),
     ("noteSpliced", "field", "title"),
-    ("noteSpliced", "baseVersion", None),
+    ("noteSpliced", "baseVersion", LEFT_OUT),
     ("noteSpliced", "splices", "abc"),
     ("noteSpliced", "splices", [[0, 0, "a"]] * (MAX_SPLICES + 1)),
-    ("noteRemoved", "id", None),
+    ("noteRemoved", "id", LEFT_OUT),
     ("notePrivacyChanged", "private", 1),
     ("notePrivacyChanged", "private", None),
+    ("notePrivacyChanged", "private", LEFT_OUT),
 ]
 
 
@@ -87,7 +92,7 @@ def test_both_checks_refuse_the_same_payloads_and_name_the_field(
     kind: str, field: str, value: Any
 ) -> None:
     payload = {**VALID[kind], field: value}
-    if value is None:
+    if value is LEFT_OUT:
         del payload[field]
     where = server_refuses(kind, payload)
     reason = reducer_refuses(kind, payload)
