@@ -249,7 +249,7 @@ def test_every_module_is_built_and_exports_its_public_names(tmp_path: Path) -> N
     assert "export {LIMIT, second} from './pkg.b.js';" in entry
     assert "export {third} from './pkg.c.js';" in entry
     again = build(source, tmp_path / "out", "pkg")
-    assert again.recompiled == [] and again.seconds < 1
+    assert again.recompiled == []
 
 
 def test_a_name_exported_by_two_modules_is_an_error_naming_both(tmp_path: Path) -> None:
