@@ -595,8 +595,10 @@ class _Lowering(ast.NodeTransformer):
             if isinstance(op, ast.NotIn):
                 return ast.UnaryOp(op=ast.Not(), operand=native)
             return native
-        if _is_int(left) or _is_int(right):
+        if _is_int(left) and _is_int(right):
             return ast.Compare(left=left, ops=[op], comparators=[right])
+        # One side a number is not enough: `None < 0` or `"5" < 0` is a TypeError in
+        # CPython and false in JavaScript; the runtime's number fast path keeps it cheap.
         return self.rt(_ORDER[type(op)], left, right)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:

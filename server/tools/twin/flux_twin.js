@@ -276,10 +276,18 @@ export function _tw_cmp(a, b, op) {
   }
   throw _cmp_error(op || '<', a, b);
 }
-export function _tw_lt(a, b) { return _tw_cmp(a, b, '<') < 0; }
-export function _tw_le(a, b) { return _tw_cmp(a, b, '<=') <= 0; }
-export function _tw_gt(a, b) { return _tw_cmp(a, b, '>') > 0; }
-export function _tw_ge(a, b) { return _tw_cmp(a, b, '>=') >= 0; }
+export function _tw_lt(a, b) {
+  return typeof a === 'number' && typeof b === 'number' ? a < b : _tw_cmp(a, b, '<') < 0;
+}
+export function _tw_le(a, b) {
+  return typeof a === 'number' && typeof b === 'number' ? a <= b : _tw_cmp(a, b, '<=') <= 0;
+}
+export function _tw_gt(a, b) {
+  return typeof a === 'number' && typeof b === 'number' ? a > b : _tw_cmp(a, b, '>') > 0;
+}
+export function _tw_ge(a, b) {
+  return typeof a === 'number' && typeof b === 'number' ? a >= b : _tw_cmp(a, b, '>=') >= 0;
+}
 
 function _operand_error(op, a, b) {
   return _type_error('unsupported operand type(s) for ' + op + ": '" + _typename(a) + "' and '" + _typename(b) + "'");
