@@ -53,7 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from server.store.events import format_timestamp
+from server.tools.casegen import Schemas
 from server.tools.crosscheck_build import CrosscheckError, Spec, build_javascript, start_node
+from server.tools.crosscheck_entry import ENTRY, declared, refusal
 from shared_reducers.combine import combine_reducers
 from shared_reducers.errors import EventRejected
 from shared_reducers.memory import empty_state, rows_of, state_reducer
@@ -336,7 +338,13 @@ def compare(case: Case, python: Fold, node: Fold, exact: bool = False) -> Differ
     return None
 
 
-def crosscheck(specs: Iterable[Spec], cases: list[Case], exact: bool = False) -> Report:
+def crosscheck(
+    specs: Iterable[Spec], cases: list[Case], exact: bool = False, schema: bool = True
+) -> Report:
+    """Fold every case in both engines and compare them.  With `schema`, an event
+    the reducers' declared SCHEMAS refuse is left out of both folds and counts
+    as the same rejection in both, as the server's entry refuses it
+    (crosscheck_entry.py)."""
     specs = list(specs)
     names = [spec.collection for spec in specs]
     if len(set(names)) != len(names):
@@ -347,13 +355,19 @@ def crosscheck(specs: Iterable[Spec], cases: list[Case], exact: bool = False) ->
     root = combine_reducers(reducers)
     entry = build_javascript(specs)
     report.seconds["build"] = time.monotonic() - started
-    lines = [json.dumps(stamp(case.events)) for case in cases]
+    schemas = declared([spec.module for spec in specs]) if schema else {}
+    admitted = [admit(schemas, stamp(case.events)) for case in cases]
+    lines = [json.dumps(kept) for kept, _ in admitted]
     started = time.monotonic()
     python = [fold_python(root, line) for line in lines]
     report.seconds["cpython"] = time.monotonic() - started
     started = time.monotonic()
     node = fold_node(entry, lines)
     report.seconds["node"] = time.monotonic() - started
+    for (_, refused), ours, theirs in zip(admitted, python, node, strict=True):
+        for index, reason in sorted(refused.items()):
+            ours.steps.insert(index, (True, ENTRY, reason, False))
+            theirs.steps.insert(index, (True, ENTRY, reason, False))
     for case, ours, theirs in zip(cases, python, node, strict=True):
         report.accepted += sum(1 for outcome in ours.steps if outcome is None)
         report.rejected += sum(1 for outcome in ours.steps if outcome is not None)
@@ -362,6 +376,19 @@ def crosscheck(specs: Iterable[Spec], cases: list[Case], exact: bool = False) ->
         if difference is not None:
             report.differences.append(difference)
     return report
+
+
+def admit(schemas: Schemas, events: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """The events the entry lets through, and why it refused the others (by index)."""
+    kept: list[Any] = []
+    refused: dict[int, str] = {}
+    for index, event in enumerate(events):
+        reason = refusal(schemas, event) if schemas else None
+        if reason is None:
+            kept.append(event)
+        else:
+            refused[index] = reason
+    return kept, refused
 
 
 def describe_difference(difference: Difference) -> str:

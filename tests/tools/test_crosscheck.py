@@ -367,3 +367,38 @@ def test_a_thousand_generated_cases_agree_and_the_time_is_printed(
     print(out)  # the figure is reported, not asserted: the machine is shared
     assert "1000 cases, 0 differ" in out
     assert float(out.split("time: ")[1].split(" s")[0]) > 0
+
+
+def test_an_event_its_schema_refuses_reaches_neither_reducer_unless_no_schema(
+    elsewhere: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`cents: 0.1` breaks the declared int: the server's entry refuses it, so
+    crosscheck records the same refusal for both engines and folds it in neither;
+    with --no-schema it reaches both reducers, whose text of 0.1 * 10 differs
+    (CPython '1.0', JavaScript '1': one number type)."""
+    write_package(
+        elsewhere,
+        "entry_items",
+        ITEMS_SCHEMAS
+        + """
+def items_reducer(items, event):
+    if event["type"] != "itemAdded":
+        return items.no_change()
+    payload = event["payload"]
+    return items.insert({"id": payload["id"], "label": f"{payload['cents'] * 10} dimes"})
+""",
+    )
+    cases = elsewhere / "cases.jsonl"
+    events = [
+        {"type": "itemAdded", "payload": {"id": "a", "cents": 0.1}},
+        {"type": "itemAdded", "payload": {"id": "b", "cents": 7}},
+    ]
+    cases.write_text(json.dumps(events) + "\n")
+    spec = "items=entry_items.reducers:items_reducer"
+    assert main(["crosscheck", spec, "--cases", str(cases)]) == 0
+    assert "1 cases, 0 differ" in capsys.readouterr().out
+    report = crosscheck([parse_spec(spec)], [Case(1, events)])
+    assert report.accepted == 1 and report.rejected == 1 and report.final_rows == 1
+    assert main(["crosscheck", spec, "--cases", str(cases), "--no-schema"]) == 1
+    out = capsys.readouterr().out
+    assert "1 cases, 1 differ" in out and "1.0 dimes" in out
