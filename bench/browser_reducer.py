@@ -7,7 +7,8 @@ co-editing tail), (b) the transpiled portable reducer (notes_app) on a plain
 state, as the page holds it today (every event copies the notes object), (c)
 the same on a shared state (shared_reducers/memory.py: one leaf and two
 32-lists copied per event), and (d) the natural-Python reducer lowered by
-server/tools/lowering.py, once it exists.  Targets: the page's fold <= 1.2x
+server/tools/lowering.py, against (e) the reducers as they were in the
+portable dialect (built from git, Transcrypt alone).  Targets: the page's fold <= 1.2x
 the hand-written one, and the 5,000-note fold within 1.5x of the 100-note
 fold.  Plus the same fold in CPython, and the bytes of JavaScript a page loads.
 """
@@ -19,6 +20,7 @@ import gzip
 import json
 import random
 import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -115,10 +117,13 @@ def _canonical(state: Any) -> str:
     return json.dumps(rows_of(state, "notes"), separators=(",", ":"), ensure_ascii=False)
 
 
-def _node(rounds: int, workloads: list[tuple[Path, int]]) -> list[dict[str, Any]]:
+def _node(
+    rounds: int, workloads: list[tuple[Path, int]], portable: Path | None
+) -> list[dict[str, Any]]:
     """bench/node/reducer_bench.mjs on these workloads (path, events for the capped variants)."""
     out = subprocess.run(
         ["node", str(NODE_SCRIPT), str(BUILD), str(rounds)]
+        + (["--portable", str(portable)] if portable else [])
         + [f"{path}:{capped}" for path, capped in workloads],
         capture_output=True,
         text=True,
@@ -127,6 +132,60 @@ def _node(rounds: int, workloads: list[tuple[Path, int]]) -> list[dict[str, Any]
     )
     figures: list[dict[str, Any]] = json.loads(out.stdout)
     return figures
+
+
+PORTABLE_COMMIT = "b116c0c"
+"""The commit that rewrote notes.py in natural Python: its parent holds the
+reducers in the portable dialect (get_or, is_string, extend, ...), the
+baseline of the natural reducer's figures."""
+PORTABLE_NAMES = {
+    "notes_app": ("notes_app",),
+    "memory": ("state_reducer", "shared_state", "empty_state", "rows_of"),
+    "errors": ("EventRejected",),
+}
+
+
+def build_portable(workdir: Path) -> Path | None:
+    """The portable-dialect reducers (the parent of PORTABLE_COMMIT, from git),
+    built as flux transpile built them then: Transcrypt alone, no lowering.
+    None when this is not a git checkout holding that commit."""
+    root = Path(__file__).resolve().parents[1]
+    source = workdir / "portable-src"
+    out = workdir / "portable-build"
+    source.mkdir(exist_ok=True)
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", f"{PORTABLE_COMMIT}^", "shared_reducers"],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        subprocess.run(
+            ["tar", "-x", "-C", str(source)], input=archive.stdout, check=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    (source / "portable_entry.py").write_text(
+        "".join(
+            f"from shared_reducers.{module} import {', '.join(names)}\n"
+            for module, names in PORTABLE_NAMES.items()
+        )
+    )
+    command = [sys.executable, "-m", "transcrypt", "-b", "-n", "-ec", "-xp", str(source)]
+    subprocess.run(
+        [*command, "-od", str(out), "portable_entry.py"],
+        cwd=source,
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    (out / "shared_reducers.js").write_text(
+        "".join(
+            f"export {{{', '.join(names)}}} from './shared_reducers.{module}.js';\n"
+            for module, names in PORTABLE_NAMES.items()
+        )
+    )
+    return out
 
 
 def _notes_is_natural() -> bool:
@@ -158,7 +217,8 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         else:
             capped = 200 if quick else 2_000
         paths.append((path, capped))
-    answers = await asyncio.to_thread(_node, rounds, paths)
+    portable = await asyncio.to_thread(build_portable, workdir)
+    answers = await asyncio.to_thread(_node, rounds, paths, portable)
     figures = dict(zip(SIZES, answers, strict=True))
     for notes, work in works.items():
         empty = shared_state(empty_state(reducer.collection_names))
@@ -223,6 +283,18 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         )
     hand_ratios = [rows[0].ratio, rows[2].ratio]
     growth = rows[4].ratio
+    if portable is not None:
+        for notes in SIZES:
+            f = figures[notes]
+            rows.append(
+                Row.of_samples(
+                    f"natural vs portable reducer\n{notes:,} notes, {EVENTS:,} events",
+                    _per_event(f["shared"], f["events"]),
+                    _per_event(f["portable"], f["events"]),
+                    per_event,
+                    f"the portable-dialect reducer ({PORTABLE_COMMIT}^), shared state",
+                )
+            )
     hand_met = all(ratio <= HAND_TARGET for ratio in hand_ratios)
     growth_met = growth <= GROWTH_TARGET
     loaded = sorted(BUILD.glob("*.js"))
@@ -251,6 +323,13 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         )
         + f" (CPU time, medians of {rounds} rounds after a warm-up fold, rotating order).",
         f"Final state of Node and CPython identical: {'yes' if same else 'NO'}.",
+        "The portable-dialect reducer: "
+        + (
+            f"built from git ({PORTABLE_COMMIT}^) with Transcrypt alone, "
+            "same final rows as the natural one."
+            if portable is not None
+            else "not measured (this is not a git checkout holding it)."
+        ),
         "The hand-written reducer keeps no co-editing tail (`recent`); notes_app does.",
         f"JavaScript a page loads for runtime + reducers: {len(loaded)} modules, "
         f"{raw / 1024:.0f} KiB raw, {zipped / 1024:.1f} KiB gzip -9.",

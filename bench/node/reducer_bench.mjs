@@ -1,7 +1,10 @@
 // Folds the events of a workload through the transpiled shared reducer (on a
 // plain state and on a shared one, see shared_reducers/memory.py) and through
 // the hand-written one, rotating who goes first each round; prints JSON figures.
-// usage: node reducer_bench.mjs <build dir> <rounds> <workload.json>:<capped> ...
+// usage: node reducer_bench.mjs <build dir> <rounds> [--portable <build dir>] <workload.json>:<capped> ...
+// --portable: a build of the reducers as they were in the portable dialect,
+// before notes.py was rewritten in natural Python (bench/browser_reducer.py
+// builds it from git), folded on a shared state like the current one.
 // workload.json: {"setup": [event, ...], "events": [event, ...]}; only the
 // fold of `events`, on the state the setup left, is timed: all of them on the
 // shared state, the first <capped> on the plain state and by the hand-written
@@ -14,8 +17,25 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { notesReducer, Rejected } from './notes_handwritten.mjs';
 
-const [buildDir, roundsText, ...workloadArgs] = process.argv.slice(2);
+const [buildDir, roundsText, ...rest] = process.argv.slice(2);
+const portableAt = rest[0] === '--portable' ? rest[1] : null;
+const workloadArgs = portableAt ? rest.slice(2) : rest;
 const shared = await import(pathToFileURL(`${buildDir}/shared_reducers.js`).href);
+const portable = portableAt
+  ? await import(pathToFileURL(`${portableAt}/shared_reducers.js`).href)
+  : null;
+const portableStep = portable ? portable.state_reducer(portable.notes_app) : null;
+
+function foldPortable(state, list) {
+  for (const event of list) {
+    try {
+      state = portableStep(state, event);
+    } catch (error) {
+      if (!(error instanceof portable.EventRejected)) throw error;
+    }
+  }
+  return state;
+}
 const rounds = Number(roundsText);
 const root = shared.notes_app; // the page's root reducer (web/app.js)
 // as the browser's store does (web/app.js): one reusable view for the fold
@@ -76,6 +96,15 @@ function prepare(argument) {
     plain: () => foldShared(startPlain, capped),
     shared: () => foldShared(startShared, events),
   };
+  if (portable) {
+    const empty = portable.shared_state(portable.empty_state(portable.notes_app.collection_names));
+    const startPortable = foldPortable(empty, setup);
+    variants.portable = () => foldPortable(startPortable, events);
+    const theirs = JSON.stringify(portable.rows_of(variants.portable(), 'notes'));
+    if (theirs !== canonical(variants.shared())) {
+      throw new Error('the portable and the natural reducer disagree on the final state');
+    }
+  }
   const final = variants.shared();
   const cappedShared = foldShared(startShared, capped);
   if (canonical(variants.plain()) !== canonical(cappedShared)) {
@@ -96,6 +125,7 @@ function prepare(argument) {
       handwritten: [],
       plain: [],
       shared: [],
+      portable: [],
     },
   };
 }
@@ -107,7 +137,7 @@ for (let round = 0; round < rounds; round++) {
     w.answer.growth.push(time(w.variants.shared));
   }
 }
-const names = ['handwritten', 'plain', 'shared'];
+const names = portable ? ['handwritten', 'plain', 'shared', 'portable'] : ['handwritten', 'plain', 'shared'];
 for (const w of workloads) {
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < names.length; k++) {
