@@ -231,38 +231,10 @@ def staged_spec(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
 
 
 CROSSCHECK_CASES = 1000
-KNOWN_DIFFERENCES: dict[str, str] = {
-    # where the engines still part, found by these runs; none left: cart's fuzzed
-    # `cents: 1.5` (text made from a float) is refused by its declared schema at the
-    # entry, as the server refuses it, and `None < 0` is a TypeError in both now
-}
-EXPECTED: dict[str, list[str]] = {
-    "todos": [],
-    "kanban": [],
-    "chat": [],
-    "cart": [],
-    "poll": [],
-    "counter": [],
-}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True, reason="; ".join(KNOWN_DIFFERENCES[k] for k in EXPECTED[name])
-                )
-            ]
-            if EXPECTED[name]
-            else [],
-        )
-        for name in sorted(REDUCERS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 def test_crosscheck_agrees_on_1000_generated_cases(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
