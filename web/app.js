@@ -3,7 +3,7 @@
  * sessions, presence and the websocket.  Nothing else reaches for globals.
  */
 
-import { notes_app, state_reducer } from './build/shared_reducers.js';
+import { notes_app, row_of, state_reducer } from './build/shared_reducers.js';
 import { draftReady, draftSplices, emptySaved, openOutbox, restore, snapshotOf } from './outbox.js';
 import { find, toWire, unsyncedCount } from './pending.js';
 import { createPresenceSender } from './presence.js';
@@ -93,7 +93,7 @@ function typingIn() {
 }
 function reportPresence() {
   const state = store.getState();
-  const note = caretAt && state.shown.notes[caretAt.noteId];
+  const note = caretAt && row_of(state.shown, 'notes', caretAt.noteId);
   if (!note || note.private || state.timeMachine.past) {
     presence.update({ note: null });
     return;
@@ -271,14 +271,14 @@ function keep() {
 function typeDrafts() {
   const state = store.getState();
   if (drafts.length === 0 || state.connection !== 'Live') return;
-  const removed = (d) => Boolean(state.confirmed.removed_notes && state.confirmed.removed_notes[d.note]);
+  const removed = (d) => Boolean(row_of(state.confirmed, 'removed_notes', d.note));
   const ready = drafts.filter((d) => draftReady(state, d));
-  const gone = drafts.filter((d) => !state.shown.notes[d.note] && removed(d));
+  const gone = drafts.filter((d) => !row_of(state.shown, 'notes', d.note) && removed(d));
   if (ready.length === 0 && gone.length === 0) return;
   for (const d of gone) console.warn('Typing kept from an earlier page is for a deleted note:', d);
   drafts = drafts.filter((d) => !ready.includes(d) && !gone.includes(d));
   for (const d of ready) {
-    const text = store.getState().shown.notes[d.note][d.field];
+    const text = row_of(store.getState().shown, 'notes', d.note)[d.field];
     store.dispatch({ type: 'coedit/typed', noteId: d.note, field: d.field, splices: draftSplices(d, text) });
   }
   typing.poke();

@@ -3,7 +3,11 @@
  * Pure: reads the state the event applied to, returns plain data.
  */
 
+import { row_of } from './build/shared_reducers.js';
 import { conflictCopyId } from './notes.js';
+
+/** The note `id` of a state (either form of memory.py), or null. */
+const noteIn = (state, id) => (state ? row_of(state, 'notes', id) : null);
 
 const VERBS = {
   noteAdded: 'added',
@@ -34,7 +38,7 @@ function noteIdOf(event) {
 /** The title a person knows the note by: the one before the event, else the payload's ('' if none). */
 function titleOf(event, before) {
   const id = noteIdOf(event);
-  const note = before && before.notes ? before.notes[id] : undefined;
+  const note = noteIn(before, id);
   if (note && note.title) return note.title;
   if (event.payload && typeof event.payload.title === 'string') return event.payload.title;
   return '';
@@ -50,11 +54,11 @@ export function describeEvent(event, before, after) {
   let verb = VERBS[event.type] || event.type;
   let title = titleOf(event, before);
   let detail = '';
-  if (event.type === 'noteSpliced' && after && after.notes && after.notes[noteId]) {
-    title = after.notes[noteId].title; // typing in the title: the title it made
+  if (event.type === 'noteSpliced' && noteIn(after, noteId)) {
+    title = noteIn(after, noteId).title; // typing in the title: the title it made
   }
   if (event.type === 'noteTitleEdited' && event.payload && typeof event.payload.title === 'string') {
-    const old = before && before.notes && before.notes[noteId] ? before.notes[noteId].title : '';
+    const old = noteIn(before, noteId) ? noteIn(before, noteId).title : '';
     if (old) {
       detail = 'to “' + event.payload.title + '”';
     } else {
@@ -62,7 +66,7 @@ export function describeEvent(event, before, after) {
       title = event.payload.title;
     }
   }
-  if (after && after.notes && after.notes[conflictCopyId(noteId, event.id)]) {
+  if (noteIn(after, conflictCopyId(noteId, event.id))) {
     detail = 'at the same time as someone else; kept as a conflict copy';
   }
   return {

@@ -31,7 +31,7 @@
  * @typedef {{events: FluxEvent[], sessions: Session[], drafts: Draft[]}} Saved
  */
 
-import { apply_splices, diff_splices, transform } from './build/shared_reducers.js';
+import { apply_splices, diff_splices, row_of, transform } from './build/shared_reducers.js';
 import { replay } from './pending.js';
 import { hasWork, keyOf, withSessions } from './sessions.js';
 
@@ -78,7 +78,7 @@ export function restore(state, saved, applyEvent) {
   const drafts = [...saved.drafts];
   for (const session of saved.sessions) {
     const key = keyOf(session.note, session.field);
-    const note = under.notes[session.note];
+    const note = row_of(under, 'notes', session.note);
     const fits = note && note.version === session.version && note[session.field] === session.text &&
       (session.inflight_id === null || pendingIds.has(session.inflight_id)) && !coedit[key];
     if (fits) {
@@ -94,7 +94,7 @@ export function restore(state, saved, applyEvent) {
 
 /** Whether a draft can be typed in now: Live, its note shown, nothing of its field pending. */
 export function draftReady(state, draft) {
-  if (state.connection !== 'Live' || !state.shown.notes[draft.note]) return false;
+  if (state.connection !== 'Live' || !row_of(state.shown, 'notes', draft.note)) return false;
   const busy = state.pending.some((entry) =>
     entry.event.type === 'noteSpliced' && entry.event.payload.id === draft.note &&
     entry.event.payload.field === draft.field);

@@ -18,7 +18,7 @@
  * note drops its entries here.
  */
 
-import { transform_position } from './build/shared_reducers.js';
+import { find_row, transform_position } from './build/shared_reducers.js';
 import { pointLength } from './carets.js';
 import { keyOf } from './sessions.js';
 import { createThrottle } from './throttle.js';
@@ -37,11 +37,12 @@ function withoutKey(mapping, key) {
 /**
  * Where `raw` ([anchor, head] at `version` of the note, as its sender shows it)
  * is on the text this page shows; null while this page is behind `version`.
- * `ctx`: {confirmed, shown, coedit, authors} of the state; `user` sent it.
+ * `ctx`: {confirmed, shown, coedit, authors} of the state (the notes collections in either
+ * form of memory.py, read with find_row); `user` sent it.
  */
 export function place(raw, version, noteId, field, ctx, user) {
-  const shown = ctx.shown[noteId];
-  const row = ctx.confirmed[noteId];
+  const shown = find_row(ctx.shown, noteId);
+  const row = find_row(ctx.confirmed, noteId);
   let [anchor, head] = raw;
   if (row) {
     if (version > row.version) return null;
@@ -70,7 +71,7 @@ export function place(raw, version, noteId, field, ctx, user) {
 export function received(presence, message, ctx) {
   const client = message.client;
   if (typeof client !== 'string') return presence;
-  if (typeof message.note !== 'string' || !ctx.shown[message.note]) return withoutKey(presence, client);
+  if (typeof message.note !== 'string' || !find_row(ctx.shown, message.note)) return withoutKey(presence, client);
   const field = isField(message.field) ? message.field : null;
   const raw = message.selection;
   const valid = field && Array.isArray(raw) && raw.length === 2 && raw.every((n) => Number.isInteger(n) && n >= 0);
@@ -118,7 +119,7 @@ export function settled(presence, noteId, ctx) {
   let out = presence;
   for (const [client, entry] of Object.entries(presence)) {
     if (entry.note !== noteId) continue;
-    if (!ctx.shown[noteId]) {
+    if (!find_row(ctx.shown, noteId)) {
       out = withoutKey(out, client);
       continue;
     }

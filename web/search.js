@@ -16,6 +16,8 @@
  * }} Search
  */
 
+import { row_of } from './build/shared_reducers.js';
+
 /** Results asked for at once (the endpoint allows 1..100). */
 export const SEARCH_LIMIT = 100;
 /** Typing pauses this long before a request goes (each keystroke restarts it). */
@@ -64,12 +66,11 @@ export const searching = (state) => state.search.query.trim() !== '';
  * the page's shown state (live) or, for a note it has not loaded yet, the server's row.
  */
 export function foundNotes(state) {
-  const shown = state.shown.notes;
   const search = state.search;
   const ids = [];
   const byId = {};
   for (const id of search.ids) {
-    const note = shown[id] || (state.loaded ? null : search.rows[id]);
+    const note = row_of(state.shown, 'notes', id) || (state.loaded ? null : search.rows[id]);
     if (!note || id in byId) continue;
     ids.push(id);
     byId[id] = note;

@@ -27,8 +27,10 @@ import {
   on_confirmed,
   on_rejected,
   on_remote,
+  row_of,
   shown_text,
   take_outgoing,
+  with_row,
 } from './build/shared_reducers.js';
 import { conflictCopyId } from './notes.js';
 
@@ -52,9 +54,9 @@ export const unsentNotes = (coedit) =>
 /** A new session on the field as the server has it (or, for a note this page added and
  * the server has not confirmed yet, as the add makes it: version 1). */
 function fresh(state, noteId, field) {
-  const confirmed = state.confirmed.notes[noteId];
+  const confirmed = row_of(state.confirmed, 'notes', noteId);
   if (confirmed) return new_session(noteId, field, confirmed[field], confirmed.version);
-  const shown = state.shown.notes[noteId];
+  const shown = row_of(state.shown, 'notes', noteId);
   if (!shown) return null;
   return new_session(noteId, field, shown[field], 1);
 }
@@ -91,17 +93,16 @@ export function outgoing(coedit, key, event) {
 
 /** The shown state with each session's shown text (the buffer is not in the pending queue). */
 export function withSessions(shown, coedit) {
-  let notes = shown.notes;
+  let out = shown;
   for (const entry of Object.values(coedit)) {
     const { note: noteId, field } = entry.session;
-    const note = notes[noteId];
+    const note = row_of(out, 'notes', noteId);
     if (!note) continue;
     const text = shown_text(entry.session);
     if (note[field] === text) continue;
-    if (notes === shown.notes) notes = { ...notes };
-    notes[noteId] = { ...note, [field]: text };
+    out = with_row(out, 'notes', { ...note, [field]: text }); // O(1) on the shared form
   }
-  return notes === shown.notes ? shown : { ...shown, notes };
+  return out;
 }
 
 function changedShown(entry, session) {
@@ -124,7 +125,7 @@ export function afterEvent(coedit, event, before, after) {
     const entry = coedit[key];
     if (!entry) continue;
     const session = entry.session;
-    const row = after.notes[noteId];
+    const row = row_of(after, 'notes', noteId);
     if (!row) {
       out = withoutKey(out, key);
       continue;
@@ -132,7 +133,7 @@ export function afterEvent(coedit, event, before, after) {
     let next = entry;
     if (session.inflight_id === event.id) {
       const applied = event.type === 'noteSpliced' && row.version === session.version + 1 &&
-        !after.notes[conflictCopyId(noteId, event.id)];
+        !row_of(after, 'notes', conflictCopyId(noteId, event.id));
       next = applied
         ? { ...entry, session: on_confirmed(session, event.id, row.version) }
         : changedShown(entry, on_rejected(session));

@@ -12,9 +12,9 @@
  *   seq: number,
  *   loaded: boolean,
  *   search: import('./search.js').Search,
- *   confirmed: {notes: Object<string, object>},
+ *   confirmed: {notes: Collection, removed_notes: Collection},
  *   pending: PendingEntry[],
- *   shown: {notes: Object<string, object>},
+ *   shown: {notes: Collection, removed_notes: Collection},
  *   rejections: Rejection[],
  *   recent: ReturnType<typeof describeEvent>[],
  *   connection: string,
@@ -29,9 +29,12 @@
  * }} AppState
  * @typedef {{noteId: string, title: string, text: string, private: boolean, author: string,
  *   deletedBy: string, at: string}} Lost  a note deleted while this person was typing in it
+ * @typedef {object | [number, any[]]} Collection  memory.py's plain {id: row} or shared form;
+ *   read it only through row_of, ids_of, rows_of, row_count, changed_ids (either form)
  */
 
 import { createStore } from 'redux';
+import { row_of, shared_state } from './build/shared_reducers.js';
 import { commitsDraft, draftActions, withDraft } from './newnote.js';
 import { addLine, describeChange, describeEvent } from './describe.js';
 import { restore } from './outbox.js';
@@ -65,12 +68,20 @@ import {
 
 const RECENT_LIMIT = 50;
 
-/** @returns {AppState} */
-export function initialAppState(initial) {
-  const confirmed = {
+/**
+ * With `shared` (the page: its reducer is the transpiled one) the notes are turned once,
+ * here, into memory.py's structurally shared form, so an event or a keystroke copies a
+ * leaf and two short lists instead of the whole notes object.  Without it (tests with a
+ * stand-in reducer) they stay plain; every reader goes through the accessors, which
+ * take either form.
+ * @returns {AppState}
+ */
+export function initialAppState(initial, { shared = false } = {}) {
+  let confirmed = {
     notes: { ...(initial.notes || {}) },
     removed_notes: { ...(initial.removed_notes || {}) },
   };
+  if (shared) confirmed = shared_state(confirmed);
   const recent = describeBacklog(initial.events || [], confirmed).slice(0, RECENT_LIMIT);
   return {
     user: initial.user || { name: '', role: '' },
@@ -108,7 +119,7 @@ function describeBacklog(events, current) {
   let lines = [];
   for (const event of events) {
     const id = event.payload && typeof event.payload.id === 'string' ? event.payload.id : '';
-    const note = current.notes[id];
+    const note = row_of(current, 'notes', id);
     const title = id in titles ? titles[id] : note ? note.title : '';
     const isNew = event.type === 'noteAdded' || event.type === 'noteRestored';
     const before = { notes: isNew ? {} : { [id]: { title } } };
@@ -119,7 +130,7 @@ function describeBacklog(events, current) {
 }
 
 /** The Redux reducer, given the shared reducer's `(state, event) -> state`. */
-export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
+export function createAppReducer(applyEvent, { sharedPast = false, shared = false } = {}) {
   const stateAfter = createReplayer(applyEvent, { shared: sharedPast }); // the time machine's past states
   const rebased = (state) => ({
     ...state,
@@ -173,7 +184,7 @@ export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
       case 'notes/loaded': {
         // Every note the person may see, at one seq (GET /page-state): the first page's
         // notes were a part of them at an earlier seq.  Nothing was sent before this.
-        const loaded = initialAppState(action.state);
+        const loaded = initialAppState(action.state, { shared });
         return rebased({
           ...state,
           loaded: true,
@@ -243,12 +254,12 @@ export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
       console.error('A confirmed event did not apply locally; reload to resync.', event, error);
     }
     const noteId = event.payload && typeof event.payload.id === 'string' ? event.payload.id : '';
-    const gone = Boolean(state.confirmed.notes[noteId]) && !confirmed.notes[noteId];
+    const gone = Boolean(row_of(state.confirmed, 'notes', noteId)) && !row_of(confirmed, 'notes', noteId);
     let pending = without(state.pending, event.id);
     let lost = state.lost;
     if (gone) {
       // Deleted under someone's typing: keep their text and offer to restore or keep it.
-      const shown = state.shown.notes[noteId];
+      const shown = row_of(state.shown, 'notes', noteId);
       if (shown && (workOn(state.coedit, noteId).length > 0 || typingIn === noteId)) {
         lost = [
           ...lost.filter((l) => l.noteId !== noteId),
@@ -267,8 +278,8 @@ export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
       pending = pending.filter((e) => !(e.event.type === 'noteSpliced' && e.event.payload.id === noteId));
     }
     const coedit = afterEvent(state.coedit, event, state.confirmed, confirmed);
-    const row = confirmed.notes[noteId];
-    const previous = state.confirmed.notes[noteId];
+    const row = row_of(confirmed, 'notes', noteId);
+    const previous = row_of(state.confirmed, 'notes', noteId);
     const recent = addLine(state.recent, describeEvent(event, state.confirmed, confirmed), RECENT_LIMIT);
     const mine = Boolean(find(state.pending, event.id));
     const authors = row && (!previous || row.version !== previous.version)
@@ -290,7 +301,7 @@ export function createAppReducer(applyEvent, { sharedPast = false } = {}) {
   }
 }
 
-/** What presence needs to place a caret on the shown text. */
+/** What presence needs to place a caret on the shown text (collections in either form). */
 const placing = (state) => ({
   confirmed: state.confirmed.notes,
   shown: state.shown.notes,
@@ -311,5 +322,10 @@ function addRejection(state, event, reason) {
 /** A Redux store; `enhancer` is Redux DevTools' when the extension is there. */
 export function createAppStore(initial, applyEvent, enhancer) {
   // The page's reducer is the transpiled one: the past is folded in memory.py's shared form.
-  return createStore(createAppReducer(applyEvent, { sharedPast: true }), initialAppState(initial), enhancer);
+  // The live state is in that form too, converted once here (and on "notes/loaded").
+  return createStore(
+    createAppReducer(applyEvent, { sharedPast: true, shared: true }),
+    initialAppState(initial, { shared: true }),
+    enhancer,
+  );
 }

@@ -8,6 +8,7 @@
  * it is in the log, audited, and undone by deleting the note again.
  */
 
+import { ids_of } from './build/shared_reducers.js';
 import { loadVisibleEvents, restorePayload } from './timemachine.js';
 
 const DELETED_REFRESH_MS = 300;
@@ -78,7 +79,7 @@ export function wireTimeMachine({ store, view, dispatchLocal }) {
     }
   }
 
-  const idsOf = (state) => Object.keys(state.confirmed.notes).sort().join('\n');
+  const idsOf = (state) => ids_of(state.confirmed, 'notes').join('\n');
   let seenIds = '';
   view.bindToggleDeleted(() => {
     if (store.getState().deleted.open) {

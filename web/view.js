@@ -7,6 +7,7 @@
  */
 
 import { html, nothing, render } from 'lit-html';
+import { row_of } from './build/shared_reducers.js';
 import { guard } from 'lit-html/directives/guard.js';
 import { repeat } from 'lit-html/directives/repeat.js';
 import { styleMap } from 'lit-html/directives/style-map.js';
@@ -163,17 +164,20 @@ export class View {
   }
 
   /** The notes of `ids` (in order) to render now, and the padding standing in for the rest. */
-  windowOf(ids, byId) {
+  windowOf(ids, noteOf) {
     this.listIds = ids;
     const { start, end, padTop, padBottom } = this.window.slice(ids.length);
     const picked = ids.slice(start, end);
     const focused = this.focusedNote();
-    if (focused && byId[focused] && !picked.includes(focused)) {
+    if (focused && noteOf(focused) && !picked.includes(focused)) {
       if (ids.indexOf(focused) < start) picked.unshift(focused);
       else picked.push(focused);
     }
     const notes = [];
-    for (const id of picked) if (byId[id]) notes.push(byId[id]);
+    for (const id of picked) {
+      const note = noteOf(id);
+      if (note) notes.push(note);
+    }
     return { notes, style: styleMap({ 'padding-top': padTop + 'px', 'padding-bottom': padBottom + 'px' }) };
   }
 
@@ -211,7 +215,7 @@ export class View {
     this.state = state;
     this.window.measure(this.root.querySelector('ul.note-list'));
     for (const el of this.root.querySelectorAll('[data-field]')) {
-      const note = state.shown.notes[el.dataset.note];
+      const note = row_of(state.shown, 'notes', el.dataset.note);
       if (!note) continue;
       this.fields.sync(el, note[el.dataset.field], state.coedit[keyOf(el.dataset.note, el.dataset.field)]);
     }
@@ -278,8 +282,9 @@ export class View {
 
   present(state, pendingIds) {
     const found = searching(state) ? foundNotes(state) : null;
-    const ids = found ? found.ids : this.order(state.shown.notes);
-    const { notes, style } = this.windowOf(ids, found ? found.byId : state.shown.notes);
+    const ids = found ? found.ids : this.order(state.shown);
+    const noteOf = found ? (id) => found.byId[id] || null : (id) => row_of(state.shown, 'notes', id);
+    const { notes, style } = this.windowOf(ids, noteOf);
     const rendered = new Set(notes.map((n) => n.id));
     const orphans = state.rejections.filter((r) => !rendered.has(r.noteId));
     const writable = this.writable(state);
@@ -358,9 +363,8 @@ export class View {
   past(state) {
     const tm = state.timeMachine;
     const line = tm.line;
-    const ids = this.pastOrder(tm.past.notes);
-    const { notes, style } = this.windowOf(ids, tm.past.notes);
-    const now = state.shown.notes;
+    const ids = this.pastOrder(tm.past);
+    const { notes, style } = this.windowOf(ids, (id) => row_of(tm.past, 'notes', id));
     return html`
       <section class="notes past" aria-labelledby="past-heading"
         @keydown=${(e) => e.key === 'Escape' && this.handlers.backToNow()}>
@@ -379,7 +383,7 @@ export class View {
         ${ids.length === 0 ? html`<p class="empty">No notes at this point.</p>` : nothing}
         <ul class="note-list" aria-label="Notes as they were" style=${style}>
           ${repeat(notes, (note) => note.id, (note) => {
-            const goneNow = !now[note.id];
+            const goneNow = !row_of(state.shown, 'notes', note.id);
             return guard([note, goneNow, state.user], () => this.pastNote(note, state, goneNow));
           })}
         </ul>
@@ -417,7 +421,7 @@ export class View {
   /** The deleted notes this user may see, with "Restore" where the policy allows it. */
   deletedNotes(state) {
     const deleted = state.deleted;
-    const entries = deleted.entries.filter((entry) => !state.shown.notes[entry.row.id]);
+    const entries = deleted.entries.filter((entry) => !row_of(state.shown, 'notes', entry.row.id));
     const why = state.user.role === 'viewer'
       ? 'Viewers cannot restore notes.'
       : (row) => 'Only its author' + (row.private ? '' : ' or an admin') + ' can restore it.';
