@@ -185,9 +185,13 @@ def as_json_numbers(value: Any, where: str) -> Any:
 
 def validate_event(raw: Any, user: str, where: str = "event") -> Event:
     """The event to dispatch, or InvalidEvent (shape, 400) / Invalid (payload, 422)."""
-    check_event(raw, where)
     prefix = "" if where == "event" else f"{where}."
-    event = as_json_numbers(raw, prefix.rstrip("."))
+    if not isinstance(raw, dict):
+        check_event(raw, where)  # InvalidEvent: not an event at all
+    event = as_json_numbers(
+        raw, prefix.rstrip(".")
+    )  # before the store's check: 422 naming the field
+    check_event(event, where)
     if "id" in event and not EVENT_ID_PATTERN.match(event["id"]):
         raise Invalid(
             f"{prefix}id", "must be 1 to 64 letters, digits, '.', '_', ':' or '-' (a uuid)."

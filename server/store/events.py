@@ -12,6 +12,9 @@ from server.store.errors import InvalidEvent
 from server.store.types import Event
 
 ALLOWED_KEYS = ("type", "payload", "meta", "error", "id")
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer JavaScript holds exactly (Number.MAX_SAFE_INTEGER): the
+browser's reducer computes with the same numbers as the server's only within it."""
 MAX_TYPE_LENGTH = 200
 MAX_ID_LENGTH = 64
 
@@ -68,9 +71,38 @@ def check_event(event: Any, where: str = "event") -> Event:
     for key in ("payload", "meta", "error", "id"):
         if key in event:
             checked[key] = event[key]
+    for key in ("payload", "meta"):
+        if key in checked:
+            checked[key] = json_numbers(checked[key], f"{where}[{key!r}]")
     if isinstance(checked.get("meta"), Mapping):
         checked["meta"] = dict(checked["meta"])
     return checked
+
+
+def json_numbers(value: Any, where: str) -> Any:
+    """`value` with its numbers as JSON has them, so that CPython and the
+    browser's reducer see the same ones: an integral float becomes an int
+    (`2.0` is 2 in JavaScript) and an integer beyond ±(2**53 - 1) is refused
+    (InvalidEvent naming where).  Returns `value` itself when nothing changes."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        raise InvalidEvent(
+            f"{where} holds an integer of {len(str(abs(value)))} digits, beyond "
+            f"±{MAX_SAFE_INTEGER} (2**53 - 1), the whole numbers JavaScript holds exactly."
+        )
+    if isinstance(value, float):
+        return json_numbers(int(value), where) if value.is_integer() else value
+    if isinstance(value, list):
+        items = [json_numbers(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, Mapping):
+        fixed = {key: json_numbers(item, f"{where}[{key!r}]") for key, item in value.items()}
+        same = all(fixed[key] is item for key, item in value.items())
+        return value if same and isinstance(value, dict) else fixed
+    return value
 
 
 def _is_unicode(text: str) -> bool:

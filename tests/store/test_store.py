@@ -172,6 +172,11 @@ BAD_EVENTS = [
     ({"type": "itemAdded", "payload": {"n": float("nan")}}, "'payload'\\] must be JSON"),
     ({"type": "itemAdded", "payload": {"when": object()}}, "'payload'\\] must be JSON"),
     (
+        {"type": "itemAdded", "payload": {"n": [1, 2**53]}},
+        "\\['payload'\\]\\['n'\\]\\[1\\] holds an integer of 16 digits",
+    ),
+    ({"type": "itemAdded", "meta": {"n": -(2**60)}}, "\\['meta'\\]\\['n'\\] holds an integer"),
+    (
         [{"type": "itemAdded", "payload": {"id": "ok", "text": ""}}, {"type": 1}],
         "event\\[1\\]\\['type'\\]",
     ),
@@ -186,6 +191,18 @@ async def test_bad_event_shapes_raise_invalid_event_and_write_nothing(
         await store.dispatch(event)
     assert await log_of(store) == []
     assert await store.get_database().rows("items") == []
+
+
+async def test_numbers_are_taken_as_json_has_them(store: Store) -> None:
+    """An integral float is the int JavaScript sees (2.0 is 2); the largest safe
+    integers pass; other floats stay floats."""
+    big = 2**53 - 1
+    await store.dispatch(
+        {"type": "itemAdded", "payload": {"id": "n", "text": "", "n": [2.0, -big, 1.5]}}
+    )
+    [event] = await log_of(store)
+    assert event["payload"]["n"] == [2, -big, 1.5]
+    assert type(event["payload"]["n"][0]) is int
 
 
 def test_an_invalid_event_is_a_value_error_to_callers_that_catch_those() -> None:
