@@ -127,3 +127,44 @@ async def test_an_event_the_reducers_reject_stops_the_import_before_writing(
     with pytest.raises(ReplayError, match="seq 1"):
         await _import(sqlite_url, json.dumps(line) + "\n")
     assert await _log_and_items(sqlite_url) == ([], [])
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql", "mysql"], indirect=True)
+async def test_a_rejected_event_after_batches_were_written_leaves_the_log_empty(
+    sqlite_url: str, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Import streams and writes the log in batches inside one transaction: with
+    # batches of 2, four batches are written before line 9 is rejected, and the
+    # rollback takes them all back.
+    monkeypatch.setattr("server.store.history.transfer.WRITE_BATCH", 2)
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source, count=8)
+    lines = (await _export(source)).splitlines()
+    lines.append(
+        json.dumps(
+            {
+                "seq": 9,
+                "id": "late",
+                "type": "itemRemoved",
+                "payload": {"id": "never-added"},
+                "timestamp": "2099-01-01T00:00:00.000Z",
+            }
+        )
+    )
+    consumed: list[int] = []
+
+    def stream() -> object:
+        for number, line in enumerate(lines, start=1):
+            consumed.append(number)
+            yield line
+
+    store = await open_items_store(db_url)
+    try:
+        with pytest.raises(ReplayError, match="seq 9"):
+            await import_events(store.get_database(), store.reducer, stream())  # type: ignore[arg-type]
+    finally:
+        await store.get_database().close()
+    assert consumed == list(range(1, 10))
+    assert await _log_and_items(db_url) == ([], [])
+    await _import(db_url, "\n".join(lines[:8]))
+    assert await _log_and_items(db_url) == await _log_and_items(source)

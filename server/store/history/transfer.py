@@ -3,30 +3,32 @@
 One event per line, exactly as the log holds it:
 `{"seq": 1, "id": "...", "type": "noteAdded", "payload": {...}, "meta": {...}, "timestamp": "..."}`.
 
-Import reads and checks the whole input first (seq 1, 2, 3... without gaps,
-unique ids, timestamps that never go back), so a bad line writes nothing;
-replays them in memory with the current reducers (an event they reject stops
-the import before anything is written), then writes the rows straight into
-the log under the log lock, keeping seq, id and timestamp, and rebuilds the
-read model with `replay`.
+Import streams its input: each line is checked (seq 1, 2, 3... without gaps,
+unique ids, timestamps that never go back) and folded in memory with the
+current reducers as it is read, and the log is written in batches, keeping
+seq, id and timestamp, all inside ONE write transaction holding the log lock;
+the folded rows are then bulk-inserted into the read-model tables in that same
+transaction.  A bad line or an event the reducers reject raises inside the
+transaction, which rolls back: nothing reaches the log or the tables.
+Memory holds one batch of events, the folded rows and the ids seen, never the
+whole log.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TextIO
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, insert, select
 
 from server.store.errors import InvalidEvent
 from server.store.events import check_event
-from server.store.history.inmemory import Replayer, collection_names, events_between
+from server.store.history.inmemory import Replayer, State, collection_names, events_between
 from server.store.history.progress import Reporter, Silent
-from server.store.history.replay import replay
 from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import Event, RootReducer
@@ -61,11 +63,12 @@ async def export_events(database: Database, out: TextIO, progress: Reporter | No
     return count
 
 
-def parse_events(lines: Iterable[str]) -> list[Event]:
-    """Check every line of an export; raise TransferError naming the first bad one."""
-    events: list[Event] = []
+def iter_events(lines: Iterable[str]) -> Iterator[Event]:
+    """Check the lines of an export one at a time, yielding each event; raise
+    TransferError naming the first bad line (the ones before were yielded)."""
     ids: set[str] = set()
     last_timestamp = ""
+    seq = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -76,13 +79,18 @@ def parse_events(lines: Iterable[str]) -> list[Event]:
             raise TransferError(
                 f"{where} is not JSON ({error}); expected one event per line."
             ) from error
-        event = _check_stored(data, where, len(events) + 1, last_timestamp)
+        event = _check_stored(data, where, seq + 1, last_timestamp)
         if event["id"] in ids:
             raise TransferError(f"{where}: the id {event['id']!r} appears twice; ids are unique.")
         ids.add(event["id"])
         last_timestamp = event["timestamp"]
-        events.append(event)
-    return events
+        seq += 1
+        yield event
+
+
+def parse_events(lines: Iterable[str]) -> list[Event]:
+    """Check every line of an export; raise TransferError naming the first bad one."""
+    return list(iter_events(lines))
 
 
 def _check_stored(data: Any, where: str, seq: int, last_timestamp: str) -> Event:
@@ -113,15 +121,12 @@ def _check_stored(data: Any, where: str, seq: int, last_timestamp: str) -> Event
     return {"seq": seq, **checked, "timestamp": stamp}
 
 
-async def _is_empty(database: Database) -> tuple[int, int]:
-    def work(conn: Connection) -> tuple[int, int]:
-        rows = sum(
-            int(conn.scalar(select(func.count()).select_from(table)) or 0)
-            for table in database.tables.values()
-        )
-        return eventlog.last_seq(conn), rows
-
-    return await database.read(work)
+def _counts(conn: Connection, database: Database, head: tuple[int, str]) -> tuple[int, int]:
+    rows = sum(
+        int(conn.scalar(select(func.count()).select_from(table)) or 0)
+        for table in database.tables.values()
+    )
+    return head[0], rows
 
 
 async def import_events(
@@ -130,37 +135,82 @@ async def import_events(
     lines: Iterable[str],
     progress: Reporter | None = None,
 ) -> ImportReport:
-    """Load an export into an empty database and rebuild the read model."""
+    """Load an export into an empty database and build the read model.
+
+    Streams `lines`: each line is checked, folded in memory with the reducers
+    and buffered; the log is written in batches of WRITE_BATCH, all inside ONE
+    write transaction holding the log lock, and the folded rows are
+    bulk-inserted at its end.  Any bad line or rejected event raises inside
+    that transaction, which rolls back: nothing reaches the log.  Memory holds
+    one batch of events, the folded rows and the set of ids seen.
+    """
     progress = progress or Silent()
-    events = parse_events(lines)
-    seq, rows = await _is_empty(database)
+    total = len(lines) if isinstance(lines, Sized) else 0
+    return await database.write(
+        partial(
+            _import_work,
+            database=database,
+            reducer=reducer,
+            lines=lines,
+            total=total,
+            progress=progress,
+        )
+    )
+
+
+def _import_work(
+    conn: Connection,
+    head: tuple[int, str],
+    *,
+    database: Database,
+    reducer: RootReducer,
+    lines: Iterable[str],
+    total: int,
+    progress: Reporter,
+) -> ImportReport:
+    seq, rows = _counts(conn, database, head)
     if seq or rows:
         raise TransferError(
             f"Import needs an empty database; this one holds {seq} events and {rows} "
             "read-model rows. Import into a new database URL."
         )
-    _dry_run(database, reducer, events)
-    progress.start("importing", len(events))
-    for start in range(0, len(events), WRITE_BATCH):
-        batch = events[start : start + WRITE_BATCH]
-        await database.write(partial(_append, batch=batch))
+    replayer = Replayer(reducer, collection_names(reducer, database))
+    progress.start("importing", total)
+    batch: list[Event] = []
+    count = 0
+    for event in iter_events(lines):
+        replayer.apply(event)  # a rejected event raises: the transaction rolls back
+        batch.append(event)
+        if len(batch) >= WRITE_BATCH:
+            eventlog.append(conn, batch)
+            count += len(batch)
+            progress.advance(len(batch))
+            batch = []
+    if batch:
+        eventlog.append(conn, batch)
+        count += len(batch)
         progress.advance(len(batch))
     progress.finish()
-    report = await replay(database, reducer, progress)
-    return ImportReport(len(events), report.rows)
+    written = write_rows(conn, database, replayer.state, progress)
+    return ImportReport(count, written)
 
 
-def _dry_run(database: Database, reducer: RootReducer, events: list[Event]) -> None:
-    """Replay in memory first: an event the reducers reject must not reach the log."""
-    replayer = Replayer(reducer, collection_names(reducer, database))
-    for event in events:
-        replayer.apply(event)
-
-
-def _append(conn: Connection, head: tuple[int, str], *, batch: list[Event]) -> None:
-    if head[0] != batch[0]["seq"] - 1:
-        raise TransferError(
-            f"Someone else wrote to the log during the import (its last seq is {head[0]}, "
-            f"expected {batch[0]['seq'] - 1}); import into a database nobody uses."
-        )
-    eventlog.append(conn, batch)
+def write_rows(
+    conn: Connection, database: Database, state: State, progress: Reporter
+) -> dict[str, int]:
+    """Bulk-insert the folded rows into the (empty) read-model tables, in chunks."""
+    total = sum(len(state.get(name, {})) for name in database.tables)
+    progress.start("writing the read model", total)
+    written: dict[str, int] = {}
+    for name, table in database.tables.items():
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in state.get(name, {}).values():
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for group in groups.values():
+            for start in range(0, len(group), WRITE_BATCH):
+                chunk = group[start : start + WRITE_BATCH]
+                conn.execute(insert(table), chunk)
+                progress.advance(len(chunk))
+        written[name] = len(state.get(name, {}))
+    progress.finish()
+    return written
