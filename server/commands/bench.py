@@ -19,11 +19,13 @@ SCENARIOS = [
     "rebuild",
     "timemachine_scenario",
     "fanout",
+    "throughput",
     "browser_reducer",
     "coedit",
     "restore",
     "search",
     "browser",
+    "million",
 ]
 # A scenario whose module is named otherwise (bench/<module>.py).
 MODULES = {"browser": "browser_page"}
