@@ -153,3 +153,35 @@ async def test_a_reducer_that_rejects_a_logged_event_stops_the_replay_and_keeps_
         await replay(database, combine_reducers({"items": strict}))
     assert [r["id"] for r in await database.rows("items")] == ["n1"]
     await database.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql", "mysql"], indirect=True)
+async def test_the_paged_reader_gives_the_log_as_read_after_does_page_by_page(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.store.history.replay import pages as paged
+    from server.store.sql import eventlog
+
+    store = await open_items_store(db_url)
+    database = store.get_database()
+    try:
+        await dispatch_in_batches(store, random_events(16, 23), 16)
+        # An event without payload or meta, and one with unicode and nested values.
+        await store.dispatch(
+            [
+                {"type": "itemsNoop"},
+                {"type": "itemAdded", "payload": {"id": "u1", "text": 'h\u00e9 \u2713 "q" \\'}},
+            ]
+        )
+        expected = await database.read(lambda conn: eventlog.read_after(conn, 0))
+        assert len(expected) == 25
+        assert "payload" not in expected[23] and expected[24]["payload"]["text"].startswith(
+            "h\u00e9"
+        )
+        pages = [page async for page in paged(database, 0, expected[-1]["seq"], size=5)]
+        assert [len(page) for page in pages] == [5, 5, 5, 5, 5]
+        assert [event for page in pages for event in page] == expected
+        middle = [e async for page in paged(database, 7, 12, size=100) for e in page]
+        assert [e["seq"] for e in middle] == [8, 9, 10, 11, 12]
+    finally:
+        await database.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import io
 import json
 
@@ -168,3 +169,53 @@ async def test_a_rejected_event_after_batches_were_written_leaves_the_log_empty(
     assert await _log_and_items(db_url) == ([], [])
     await _import(db_url, "\n".join(lines[:8]))
     assert await _log_and_items(db_url) == await _log_and_items(source)
+
+
+class Recorder:
+    """A Reporter that keeps what it was told: [(description, total, advanced)]."""
+
+    def __init__(self) -> None:
+        self.phases: list[list] = []
+
+    def start(self, description: str, total: int) -> None:
+        self.phases.append([description, total, 0])
+
+    def advance(self, amount: int) -> None:
+        self.phases[-1][2] += amount
+
+    def finish(self) -> None:
+        pass
+
+
+async def test_the_streamed_import_export_replay_and_verify_report_progress(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.store.history import replay, verify
+
+    monkeypatch.setattr("server.store.history.transfer.WRITE_BATCH", 7)
+    monkeypatch.setattr(importlib.import_module("server.store.history.replay"), "PAGE", 8)
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source, count=30)
+    lines = (await _export(source)).splitlines()
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    try:
+        imported = Recorder()
+        report = await import_events(database, store.reducer, iter(lines), imported)
+        rows = report.rows["items"]
+        # A generator has no length: the total is 0 (unknown), the advances add up.
+        assert imported.phases == [["importing", 0, 30], ["writing the read model", rows, rows]]
+        exported = Recorder()
+        await export_events(database, io.StringIO(), exported)
+        assert exported.phases == [["exporting", 30, 30]]
+        replayed = Recorder()
+        await replay(database, store.reducer, replayed)
+        assert replayed.phases == [
+            ["replaying the log", 30, 30],
+            ["writing the new tables", rows, rows],
+        ]
+        verified = Recorder()
+        assert (await verify(database, store.reducer, verified)).ok
+        assert verified.phases == [["replaying the log", 30, 30]]
+    finally:
+        await database.close()

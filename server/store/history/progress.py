@@ -35,8 +35,9 @@ class Silent:
 
 
 class Lines:
-    """`replaying the log: 2000/100000 (2%)` lines, at most one every `interval`
-    seconds; work that ends within the first interval prints nothing."""
+    """`replaying the log: 2000/100000 (2%)` lines (`importing: 2000` when the
+    total is 0, i.e. not known), at most one every `interval` seconds; work that
+    ends within the first interval prints nothing."""
 
     def __init__(self, stream: TextIO, interval: float = 1.0) -> None:
         self.stream = stream
@@ -64,8 +65,11 @@ class Lines:
 
     def _line(self) -> None:
         self.printed = True
-        share = f" ({100 * self.done // self.total}%)" if self.total else ""
-        print(f"{self.description}: {self.done}/{self.total}{share}", file=self.stream, flush=True)
+        if self.total:
+            done = f"{self.done}/{self.total} ({100 * self.done // self.total}%)"
+        else:  # a streamed input (flux import from stdin): the total is not known
+            done = str(self.done)
+        print(f"{self.description}: {done}", file=self.stream, flush=True)
 
 
 class Bar:
@@ -85,7 +89,8 @@ class Bar:
     def start(self, description: str, total: int) -> None:
         self.finish()
         self.progress.start()
-        self.task = self.progress.add_task(description, total=total)
+        # total 0: not known in advance (a streamed input): rich shows a pulsing bar
+        self.task = self.progress.add_task(description, total=total or None)
 
     def advance(self, amount: int) -> None:
         if self.task is not None:

@@ -27,7 +27,7 @@ In this process the store's write lock is held throughout, too.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.store.errors import ConfigurationError, StoreError
 from server.store.history import snapshots
-from server.store.history.inmemory import Replayer, collection_names, events_between, writing
+from server.store.history.inmemory import Replayer, collection_names, writing
 from server.store.history.progress import Reporter, Silent
 from server.store.sql import eventlog
 from server.store.sql.collection import apply_changeset
@@ -45,6 +45,25 @@ from server.store.types import Event, RootReducer
 
 SUFFIX = "__replay_"
 INSERT_CHUNK = 1000
+PAGE = 5000
+"""Events read per page: replay, verify and export hold one page of the log at a time."""
+
+
+async def pages(
+    database: Database, after: int, upto: int, size: int | None = None
+) -> AsyncIterator[list[Event]]:
+    """The logged events with after < seq <= upto, a page (one short read
+    transaction, `WHERE seq > :after ORDER BY seq LIMIT :size`) at a time, each
+    event decoded once (eventlog.read_page)."""
+    size = size or PAGE
+    while after < upto:
+        events = await database.read(
+            lambda conn, start=after: eventlog.read_page(conn, start, upto, size)  # type: ignore[misc]
+        )
+        if not events:
+            return
+        yield events
+        after = events[-1]["seq"]
 
 
 @dataclass
@@ -97,7 +116,7 @@ async def replay(
         replayer = Replayer(reducer, collection_names(reducer, database))
         end = await database.last_seq()
         progress.start("replaying the log", end)
-        async for batch in events_between(database, 0, end):
+        async for batch in pages(database, 0, end):
             for event in batch:
                 replayer.apply(event)
             progress.advance(len(batch))
@@ -154,7 +173,7 @@ async def _catch_up(
     database: Database, fresh: Mapping[str, Table], replayer: Replayer, head: int
 ) -> int:
     count = 0
-    async for batch in events_between(database, replayer.seq, head):
+    async for batch in pages(database, replayer.seq, head):
         count += await _execute(database, lambda c, b=batch: _apply(c, fresh, replayer, b))
     return count
 

@@ -27,8 +27,9 @@ from sqlalchemy import Connection, func, insert, select
 
 from server.store.errors import InvalidEvent
 from server.store.events import check_event
-from server.store.history.inmemory import Replayer, State, collection_names, events_between
+from server.store.history.inmemory import Replayer, State, collection_names
 from server.store.history.progress import Reporter, Silent
+from server.store.history.replay import pages
 from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import Event, RootReducer
@@ -54,7 +55,7 @@ async def export_events(database: Database, out: TextIO, progress: Reporter | No
     end = await database.last_seq()
     progress.start("exporting", end)
     count = 0
-    async for batch in events_between(database, 0, end):
+    async for batch in pages(database, 0, end):
         out.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in batch))
         count += len(batch)
         progress.advance(len(batch))

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.store.errors import StoreError
-from server.store.history.inmemory import Replayer, canonical_rows, collection_names, events_between
+from server.store.history.inmemory import Replayer, canonical_rows, collection_names
 from server.store.history.progress import Reporter, Silent
+from server.store.history.replay import pages
 from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import RootReducer, Row
@@ -70,7 +71,7 @@ async def verify(
     seq, tables = await read_tables(database)
     replayer = Replayer(reducer, collection_names(reducer, database))
     progress.start("replaying the log", seq)
-    async for batch in events_between(database, 0, seq):
+    async for batch in pages(database, 0, seq):
         for event in batch:
             replayer.apply(event)
         progress.advance(len(batch))

@@ -9,6 +9,7 @@ connection: the store calls them through `AsyncConnection.run_sync`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,10 +24,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     bindparam,
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.sql.dml import Update
@@ -220,3 +223,42 @@ def read_after(conn: Connection, after: int = 0, limit: int | None = None) -> li
 def last_seq(conn: Connection) -> int:
     row = conn.execute(select(head_table.c.seq).where(head_table.c.id == 1)).first()
     return int(row.seq) if row else 0
+
+
+_PAGE = select(
+    events_table.c.seq,
+    events_table.c.id,
+    events_table.c.type,
+    type_coerce(events_table.c.payload, Text),
+    type_coerce(events_table.c.meta, Text),
+    events_table.c.error,
+    events_table.c.timestamp,
+).order_by(events_table.c.seq)
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def read_page(conn: Connection, after: int, upto: int, limit: int) -> list[Event]:
+    """The events with after < seq <= upto, at most `limit`, in seq order (a paged
+    reader for replay, verify and export: `WHERE seq > :after ... LIMIT :n` on the
+    primary key).  payload and meta come back as the driver's text and are decoded
+    here once each, without the JSON type's per-value processing."""
+    query = _PAGE.where(events_table.c.seq > after, events_table.c.seq <= upto).limit(limit)
+    events: list[Event] = []
+    for seq, id, type, payload, meta, error, timestamp in conn.execute(query):
+        event: Event = {"seq": int(seq), "id": id, "type": type}
+        if payload is not None:
+            decoded = _decoded(payload)
+            if decoded is not None:
+                event["payload"] = decoded
+        if meta is not None:
+            decoded = _decoded(meta)
+            if decoded is not None:
+                event["meta"] = decoded
+        if error:
+            event["error"] = True
+        event["timestamp"] = timestamp
+        events.append(event)
+    return events
