@@ -27,6 +27,7 @@ from server.store.history.inmemory import (
     collection_names,
     events_between,
 )
+from server.store.history.replay import pages
 from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import RootReducer, Row
@@ -96,7 +97,7 @@ async def replayer_at(database: Database, reducer: RootReducer, seq: int) -> Rep
     """A Replayer holding the state after event `seq`, started from the nearest snapshot."""
     start, state = await snapshots.load_nearest(database, seq)
     replayer = Replayer(reducer, collection_names(reducer, database), state, start)
-    async for batch in events_between(database, start, seq):
+    async for batch in pages(database, start, seq):
         for event in batch:
             replayer.apply(event)
     return replayer
