@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -67,10 +68,23 @@ async def _add_flux_user(url: str) -> None:
         raise RuntimeError(f"flux users add: {done.stderr}")
 
 
+def _profiled(backend: str) -> list[str]:
+    """`python -m server`, under cProfile when FLUX_BENCH_PROFILE names a folder
+    (the profile of the flux server is written there on its exit, per backend)."""
+    folder = os.environ.get("FLUX_BENCH_PROFILE")
+    if not folder:
+        return FLUX
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    out = Path(folder) / f"throughput-flux-{backend}.prof"
+    return [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "server"]
+
+
 async def _sign_in(origin: str, path: str) -> list[httpx.AsyncClient]:
-    """CLIENTS clients, each with a session of its own (signed in one after the other)."""
-    clients = []
-    for _ in range(CLIENTS):
+    """CLIENTS clients, each with a session of its own (a few sign-ins at a time:
+    both servers check the password with scrypt in a thread)."""
+    gate = asyncio.Semaphore(4)
+
+    async def one() -> httpx.AsyncClient:
         http = httpx.AsyncClient(
             base_url=origin,
             headers={"origin": origin},
@@ -79,11 +93,13 @@ async def _sign_in(origin: str, path: str) -> list[httpx.AsyncClient]:
             # under a request (an httpx.ReadError), on both servers alike.
             limits=httpx.Limits(keepalive_expiry=3),
         )
-        response = await http.post(path, data={"username": "bench", "password": PASSWORD})
+        async with gate:
+            response = await http.post(path, data={"username": "bench", "password": PASSWORD})
         if response.status_code >= 400:
             raise RuntimeError(f"sign-in at {origin}{path}: {response.status_code}")
-        clients.append(http)
-    return clients
+        return http
+
+    return list(await asyncio.gather(*(one() for _ in range(CLIENTS))))
 
 
 async def _round(
@@ -147,7 +163,14 @@ async def _one_backend(
         flux_origin, crud_origin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{crud_port}"
         servers = [
             spawn(
-                [*FLUX, "serve", "--port", str(port), "--database", flux_url],
+                [
+                    *_profiled(backend),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--database",
+                    flux_url,
+                ],
                 ENV,
             ),
             spawn(
@@ -221,7 +244,7 @@ async def _one_backend(
             for http in clients:
                 await http.aclose()
             for proc in servers:
-                proc.terminate()
+                proc.send_signal(signal.SIGINT)  # as Ctrl-C: a profile gets written
                 try:
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
@@ -250,7 +273,7 @@ async def _one_backend(
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    per_client = 4 if quick else 20
+    per_client = 2 if quick else 20
     rounds = 2 if quick else 5
     rows: list[Row] = []
     notes = [
