@@ -52,7 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from server.store.events import format_timestamp
+from server.store import format_timestamp
 from server.tools.casegen import Schemas
 from server.tools.crosscheck_build import CrosscheckError, Spec, build_javascript, start_node
 from server.tools.crosscheck_entry import ENTRY, declared, refusal
