@@ -15,7 +15,11 @@ Same durability: SQLite WAL with synchronous=FULL on both (flux's default),
 PostgreSQL's default synchronous commit on both.  Each round sends the same
 number of requests through each; rounds alternate.  Figures: requests (=
 events) per second from the first request to the last response, and the p95
-of the requests' latencies, medians over the rounds.
+of the requests' latencies, medians over the rounds.  A full run adds a
+diagnostic row: flux with no websocket client open, against the CRUD app again.
+
+FLUX_BENCH_PROFILE=DIR runs the flux server under cProfile (DIR/throughput-
+flux-BACKEND.prof), for docs/benchmarks.md's account of where the time goes.
 """
 
 from __future__ import annotations
@@ -151,7 +155,7 @@ def crud_sender() -> Send:
 
 
 async def _one_backend(
-    backend: str, per_client: int, rounds: int, workdir: Path
+    backend: str, per_client: int, rounds: int, workdir: Path, diagnose: bool
 ) -> tuple[list[Row], list[str]]:
     notes: list[str] = []
     async with (
@@ -240,6 +244,19 @@ async def _one_backend(
                 return rate
 
             ours, theirs = await alternate(through_flux, through_crud, rounds)
+            quiet: list[float] = []
+            quiet_crud: list[float] = []
+            if diagnose:  # where the time goes: the same requests with no websocket open
+
+                async def flux_alone(round_: int) -> float:
+                    rate, _p95 = await _round(flux_clients, per_client, flux_send, round_ + 1000)
+                    return rate
+
+                async def crud_again(round_: int) -> float:
+                    rate, _p95 = await _round(crud_clients, per_client, crud_send, round_ + 1000)
+                    return rate
+
+                quiet, quiet_crud = await alternate(flux_alone, crud_again, max(2, rounds // 2))
         finally:
             for http in clients:
                 await http.aclose()
@@ -269,12 +286,27 @@ async def _one_backend(
         f"vs {median(crud_p95):.1f} ms; every event reached all {WATCHERS} websocket clients, "
         f"p95 send -> receipt {median(fanout_p95):.0f} ms."
     )
+    if quiet:
+        rows.append(
+            Row.of_samples(
+                f"{backend}\nno websockets open",
+                quiet,
+                quiet_crud,
+                "events/s (requests/s)",
+                baseline,
+                higher_is_better=True,
+            )
+        )
+        notes.append(
+            f"{backend}, diagnostic: with no websocket client open flux gives {median(quiet):.0f} "
+            f"events/s vs CRUD {median(quiet_crud):.0f} ({median(quiet) / median(quiet_crud):.2f}x)."
+        )
     return rows, notes
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    per_client = 2 if quick else 20
-    rounds = 2 if quick else 5
+    per_client = 2 if quick else 10
+    rounds = 2 if quick else 3
     rows: list[Row] = []
     notes = [
         f"{CLIENTS} HTTP clients (own sessions) x {per_client} requests per round (add, edit, ...), "
@@ -283,10 +315,12 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         "(above 1: flux is slower)."
     ]
     for backend in backends:
-        backend_rows, backend_notes = await _one_backend(backend, per_client, rounds, workdir)
+        backend_rows, backend_notes = await _one_backend(
+            backend, per_client, rounds, workdir, diagnose=not quick
+        )
         rows.extend(backend_rows)
         notes.extend(backend_notes)
-    throughput = [r for r in rows if r.higher_is_better]
+    throughput = [r for r in rows if r.label.endswith("throughput")]
     return Result(
         NAME,
         TITLE,
