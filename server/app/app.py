@@ -103,13 +103,14 @@ def create_app(store: Store, settings: Settings) -> Starlette:
             "Settings.secret_key is empty; set FLUX_SECRET_KEY or use open_app, which stores one."
         )
     database = store.get_database()
+    visibility = Visibility(database)
     services = Services(
         store=store,
         settings=settings,
         users=Users(database),
-        visibility=Visibility(database),
+        visibility=visibility,
         templates=Jinja2Templates(directory=str(TEMPLATES_DIR)),
-        hub=Hub(store, websocket.encode_event),
+        hub=Hub(store, websocket.encode_event, prepare=visibility.committed),
         sessions=Sessions(database, settings.secret_key, settings.session_check_seconds),
         throttle=Throttle(),
     )

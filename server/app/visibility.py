@@ -36,6 +36,7 @@ from shared_reducers.memory import empty_state, reduce_state
 from shared_reducers.notes_app import notes_app
 
 PRIVACY_CHANGED = "notePrivacyChanged"
+NOTE_ADDED = "noteAdded"
 ROWS_KEPT = 256
 
 
@@ -72,6 +73,26 @@ class Visibility:
             found = await self.database.read(lambda conn: facts_in_read_model(conn, missing))
             self.known.update(found)
         return {i: self.known[i] for i in wanted if i in self.known}
+
+    def committed(self, events: Iterable[Event]) -> None:
+        """Called with each committed batch, in commit order, before the fan-out:
+        a privacy change drops the note's facts; a `noteAdded` states them (the
+        event's user is the author, its `private` the privacy: the note did not
+        exist before, and a later privacy change passes here after it), so the
+        sockets need no read for a new note.  Only committed events come here:
+        an old `noteAdded` seen elsewhere (history) may be out of date."""
+        for event in events:
+            note = note_id_of(event)
+            if note is None:
+                continue
+            if event.get("type") == PRIVACY_CHANGED:
+                self.known.pop(note, None)
+            elif event.get("type") == NOTE_ADDED:
+                payload: Any = event["payload"]
+                meta = event.get("meta")
+                user = meta.get("user") if isinstance(meta, dict) else None
+                author = user if isinstance(user, str) else "anonymous"
+                self.known[note] = NoteFacts(author, payload.get("private") is True)
 
     def forget(self, events: Iterable[Event]) -> None:
         """Drop the cached facts of the notes whose privacy these events change."""

@@ -64,9 +64,13 @@ class Hub:
         store: Store,
         encode: Callable[[Event], str],
         poll_seconds: float | None = None,
+        prepare: Callable[[list[Event]], None] | None = None,
     ) -> None:
+        """`prepare(events)`, when given, is called with each committed batch, in
+        commit order, before any client gets it (an app refreshes its caches there)."""
         self.clients: set[Client] = set()
         self._encode = encode
+        self._prepare = prepare
         seconds = poll_seconds_from_env() if poll_seconds is None else poll_seconds
         self.follower = LogFollower(store.get_database(), poll_seconds=seconds)
         self.follower.wake_on_commits(store)
@@ -108,6 +112,8 @@ class Hub:
         await self.follower.stop()
 
     def _on_commit(self, events: list[Event]) -> None:
+        if self._prepare is not None:
+            self._prepare(events)
         for client in list(self.clients):
             direct = client.direct
             if direct is not None and not client.overflowed and client.queue.empty():

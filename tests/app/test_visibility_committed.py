@@ -1,0 +1,50 @@
+"""Visibility.committed: the fan-out learns a new note's facts from its own
+committed noteAdded (no read per socket), and a privacy change drops them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.app.users import User
+from server.app.visibility import Visibility
+
+ADA = User("ada", "editor")
+BOB = User("bob", "editor")
+
+
+class NoReads:
+    """A database the test forbids to read: every fact must come from the events."""
+
+    async def read(self, work: Any) -> Any:
+        raise AssertionError("Visibility read the database")
+
+
+def added(seq: int, note: str, user: str, private: bool | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"id": note, "title": "t", "text": ""}
+    if private is not None:
+        payload["private"] = private
+    return {"seq": seq, "id": f"e{seq}", "type": "noteAdded", "payload": payload,
+            "meta": {"user": user}, "timestamp": "2026-11-30T00:00:00.000Z"}  # fmt: skip
+
+
+def edited(seq: int, note: str) -> dict[str, Any]:
+    return {"seq": seq, "id": f"e{seq}", "type": "noteTitleEdited",
+            "payload": {"id": note, "title": "u"}, "meta": {"user": "ada"}}  # fmt: skip
+
+
+def test_a_new_notes_events_are_filtered_without_a_read() -> None:
+    visibility = Visibility(NoReads())  # type: ignore[arg-type]
+    batch = [added(1, "mine", "ada", True), added(2, "ours", "ada", None), edited(3, "mine")]
+    visibility.committed(batch)
+    assert [e["seq"] for e in visibility.events_now(BOB, batch) or []] == [2]
+    assert [e["seq"] for e in visibility.events_now(ADA, batch) or []] == [1, 2, 3]
+
+
+def test_a_privacy_change_drops_what_was_learned() -> None:
+    visibility = Visibility(NoReads())  # type: ignore[arg-type]
+    visibility.committed([added(1, "n", "ada", False)])
+    change = {"seq": 2, "id": "e2", "type": "notePrivacyChanged",
+              "payload": {"id": "n", "private": True}, "meta": {"user": "ada"}}  # fmt: skip
+    visibility.committed([change])
+    assert "n" not in visibility.known
+    assert visibility.events_now(BOB, [edited(3, "n")]) is None  # must be read again
