@@ -26,21 +26,30 @@ const KEYS_IGNORED_MS = 1500;
 
 const STATUS_CLASS = { Live: 'live', Offline: 'offline', Reconnecting: 'reconnecting' };
 
-function clock(timestamp) {
-  if (!timestamp) return '';
-  const date = new Date(timestamp);
-  if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+// Intl formatters are costly to make (toLocaleTimeString makes one per call): one each, and
+// each timestamp formatted once (the recent events list shows the same ones render after render).
+const CLOCK = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const MOMENT = new Intl.DateTimeFormat([], {
+  day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
+
+function formatter(format) {
+  const seen = new Map();
+  return (timestamp) => {
+    if (!timestamp) return '';
+    let text = seen.get(timestamp);
+    if (text === undefined) {
+      const date = new Date(timestamp);
+      text = Number.isNaN(date.getTime()) ? '' : format.format(date);
+      if (seen.size >= 1000) seen.clear();
+      seen.set(timestamp, text);
+    }
+    return text;
+  };
 }
 
-function moment(timestamp) {
-  if (!timestamp) return '';
-  const date = new Date(timestamp);
-  if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleString([], {
-    day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  });
-}
+const clock = formatter(CLOCK);
+const moment = formatter(MOMENT);
 
 function plural(count, one, many) {
   return count + ' ' + (count === 1 ? one : many);
