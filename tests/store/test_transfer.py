@@ -216,6 +216,57 @@ async def test_the_streamed_import_export_replay_and_verify_report_progress(
         ]
         verified = Recorder()
         assert (await verify(database, store.reducer, verified)).ok
-        assert verified.phases == [["replaying the log", 30, 30]]
+        assert verified.phases == [
+            ["replaying the log", 30, 30],
+            ["comparing the tables", rows, rows],
+        ]
     finally:
         await database.close()
+
+
+# -- repeated ids: looked up batch by batch, not kept in a set of every id --
+
+
+@pytest.mark.parametrize("db_url", ["sqlite", "postgresql", "mysql"], indirect=True)
+@pytest.mark.parametrize(("first", "again"), [(2, 7), (7, 8)], ids=["across", "within"])
+async def test_a_repeated_id_is_named_by_its_line_and_nothing_is_written(
+    sqlite_url: str, db_url: str, monkeypatch: pytest.MonkeyPatch, first: int, again: int
+) -> None:
+    # Batches of 2: lines 7 and 8 share a batch; line 2 was written three batches before.
+    monkeypatch.setattr("server.store.history.transfer.WRITE_BATCH", 2)
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source, count=10)
+    lines = (await _export(source)).splitlines()
+    repeated = json.loads(lines[again - 1])
+    repeated["id"] = json.loads(lines[first - 1])["id"]
+    lines[again - 1] = json.dumps(repeated)
+    with pytest.raises(TransferError, match=f"line {again}: the id .* appears twice"):
+        await _import(db_url, "\n".join(lines))
+    assert await _log_and_items(db_url) == ([], [])
+
+
+async def test_the_first_error_is_named_whatever_its_kind(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ids are looked up a batch at a time, yet the error named is still the first
+    # line's: a rejected event before a repeat, a repeat before a bad line.
+    monkeypatch.setattr("server.store.history.transfer.WRITE_BATCH", 4)
+    source = sqlite_url.replace("flux.db", "source.db")
+    await _fill(source, count=12)
+    good = (await _export(source)).splitlines()
+
+    def changed(number: int, **values: object) -> str:
+        return json.dumps({**json.loads(good[number - 1]), **values})
+
+    first_id = json.loads(good[0])["id"]
+    rejected = {"type": "itemRemoved", "payload": {"id": "never-added"}}
+    lines = [*good[:5], changed(6, **rejected), changed(7, id=first_id), *good[7:]]
+    with pytest.raises(ReplayError, match="seq 6"):
+        await _import(sqlite_url, "\n".join(lines))
+    lines = [*good[:5], changed(6, id=first_id), "not json", *good[7:]]
+    with pytest.raises(TransferError, match="line 6: the id"):
+        await _import(sqlite_url, "\n".join(lines))
+    lines = [*good[:5], "not json", changed(7, id=first_id), *good[7:]]
+    with pytest.raises(TransferError, match="line 6 is not JSON"):
+        await _import(sqlite_url, "\n".join(lines))
+    assert await _log_and_items(sqlite_url) == ([], [])

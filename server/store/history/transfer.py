@@ -10,8 +10,11 @@ seq, id and timestamp, all inside ONE write transaction holding the log lock;
 the folded rows are then bulk-inserted into the read-model tables in that same
 transaction.  A bad line or an event the reducers reject raises inside the
 transaction, which rolls back: nothing reaches the log or the tables.
-Memory holds one batch of events, the folded rows and the ids seen, never the
-whole log.
+Memory holds one batch of events and the folded rows, never the whole log nor
+a set of every id: a batch's ids are checked against each other and against
+the batches already written (one `SELECT id ... WHERE id IN (...)` on the
+log's unique index) before any of its events is folded, so a repeated id is
+still named by its line, and the first bad line is the one reported.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from server.store.types import Event, RootReducer
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 STORED_KEYS = ("seq", "id", "type", "payload", "meta", "error", "timestamp")
 WRITE_BATCH = 2000
+ID_QUERY = 500
+"""Ids per `WHERE id IN (...)` lookup (well under every driver's parameter limit)."""
 
 
 class TransferError(ValueError):
@@ -64,10 +69,10 @@ async def export_events(database: Database, out: TextIO, progress: Reporter | No
     return count
 
 
-def iter_events(lines: Iterable[str]) -> Iterator[Event]:
-    """Check the lines of an export one at a time, yielding each event; raise
-    TransferError naming the first bad line (the ones before were yielded)."""
-    ids: set[str] = set()
+def iter_events(lines: Iterable[str]) -> Iterator[tuple[int, Event]]:
+    """Check the lines of an export one at a time, yielding (line number, event);
+    raise TransferError naming the first bad line (the ones before were yielded).
+    Ids are not checked for repeats here: see `_first_repeat`."""
     last_timestamp = ""
     seq = 0
     for number, line in enumerate(lines, start=1):
@@ -81,17 +86,45 @@ def iter_events(lines: Iterable[str]) -> Iterator[Event]:
                 f"{where} is not JSON ({error}); expected one event per line."
             ) from error
         event = _check_stored(data, where, seq + 1, last_timestamp)
-        if event["id"] in ids:
-            raise TransferError(f"{where}: the id {event['id']!r} appears twice; ids are unique.")
-        ids.add(event["id"])
         last_timestamp = event["timestamp"]
         seq += 1
-        yield event
+        yield number, event
 
 
-def parse_events(lines: Iterable[str]) -> list[Event]:
-    """Check every line of an export; raise TransferError naming the first bad one."""
-    return list(iter_events(lines))
+def batches(events: Iterator[tuple[int, Event]], size: int) -> Iterator[list[tuple[int, Event]]]:
+    """The checked lines in lists of `size`; at a bad line, the lines before it
+    come out first (a repeated id or a rejected event among them is the first
+    error), then its TransferError is raised."""
+    batch: list[tuple[int, Event]] = []
+    try:
+        for item in events:
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    except TransferError:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
+
+
+def _first_repeat(conn: Connection, batch: list[tuple[int, Event]], logged: bool) -> int | None:
+    """The index in `batch` of the first event whose id is already in the log
+    (`logged`: earlier batches were written) or earlier in the batch; None if none."""
+    ids = [event["id"] for _, event in batch]
+    taken: set[str] = set()
+    if logged:
+        column = eventlog.events_table.c.id
+        for start in range(0, len(ids), ID_QUERY):
+            chunk = ids[start : start + ID_QUERY]
+            taken.update(conn.scalars(select(column).where(column.in_(chunk))))
+    for index, id in enumerate(ids):
+        if id in taken:
+            return index
+        taken.add(id)
+    return None
 
 
 def _check_stored(data: Any, where: str, seq: int, last_timestamp: str) -> Event:
@@ -143,7 +176,8 @@ async def import_events(
     write transaction holding the log lock, and the folded rows are
     bulk-inserted at its end.  Any bad line or rejected event raises inside
     that transaction, which rolls back: nothing reaches the log.  Memory holds
-    one batch of events, the folded rows and the set of ids seen.
+    one batch of events and the folded rows (no set of every id: each batch's
+    ids are looked up in the log before it is folded).
     """
     progress = progress or Silent()
     total = len(lines) if isinstance(lines, Sized) else 0
@@ -177,20 +211,20 @@ def _import_work(
         )
     replayer = Replayer(reducer, collection_names(reducer, database))
     progress.start("importing", total)
-    batch: list[Event] = []
     count = 0
-    for event in iter_events(lines):
-        replayer.apply(event)  # a rejected event raises: the transaction rolls back
-        batch.append(event)
-        if len(batch) >= WRITE_BATCH:
-            eventlog.append(conn, batch)
-            count += len(batch)
-            progress.advance(len(batch))
-            batch = []
-    if batch:
-        eventlog.append(conn, batch)
-        count += len(batch)
-        progress.advance(len(batch))
+    for batch in batches(iter_events(lines), WRITE_BATCH):
+        repeat = _first_repeat(conn, batch, logged=count > 0)
+        events = [event for _, event in batch[:repeat]]
+        for event in events:
+            replayer.apply(event)  # a rejected event raises: the transaction rolls back
+        if repeat is not None:  # after folding the lines before it: the first error wins
+            number, event = batch[repeat]
+            raise TransferError(
+                f"line {number}: the id {event['id']!r} appears twice; ids are unique."
+            )
+        eventlog.append(conn, events)
+        count += len(events)
+        progress.advance(len(events))
     progress.finish()
     written = write_rows(conn, database, replayer.state, progress)
     return ImportReport(count, written)
