@@ -318,13 +318,19 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'hidden') typing.now();
 });
 
+// Rendered once per new state: an action that changes nothing (the caret moving in a field
+// already open) costs no render.
+let rendered = store.getState();
 store.subscribe(() => {
   const state = store.getState();
-  view.render(state);
+  if (state !== rendered) {
+    rendered = state;
+    view.render(state);
+  }
   // A confirmation frees a field whose typing waited for it.
   if (hasTypingToSend(state)) typing.poke();
 });
-view.render(store.getState());
+view.render(rendered);
 
 function connect() {
   socket = connectSocket({

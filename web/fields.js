@@ -47,6 +47,8 @@ export class Fields {
      *   composing: boolean, base: string, queued: any[]}>} */
     this.meta = new WeakMap();
     this.mirror = null;
+    /** What each carets layer shows now (see draw). @type {WeakMap<Element, object>} */
+    this.drawn = new WeakMap();
   }
 
   metaOf(el) {
@@ -162,8 +164,18 @@ export class Fields {
    * Draw `carets` (presence entries with a selection, in code points of the
    * shown text) over `el` into `layer`, an absolutely placed box over it.
    */
-  draw(el, layer, carets) {
+  draw(el, layer, carets, moved = false) {
     if (!layer) return;
+    // Measuring forces a layout: skip it when neither the carets nor the text changed since
+    // the last drawing (most renders: a keystroke elsewhere, an event of another note) and
+    // the control did not scroll or change size (`moved`, from its scroll and resize events).
+    const drawn = {
+      carets: carets.map((c) => c.user + ':' + c.selection.anchor + ':' + c.selection.head).join(' '),
+      text: carets.length ? el.value : '',
+    };
+    const last = this.drawn.get(layer);
+    if (!moved && last && last.carets === drawn.carets && last.text === drawn.text) return;
+    this.drawn.set(layer, drawn);
     const marks = carets.length ? this.measure(el, carets) : [];
     render(
       html`${marks.map(

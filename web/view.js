@@ -76,7 +76,7 @@ export class View {
       caret: (where) => this.handlers.caret(where),
     });
     // Others' carets follow the text when it scrolls or the window changes size.
-    document.defaultView.addEventListener('resize', () => this.state && this.drawCarets(this.state));
+    document.defaultView.addEventListener('resize', () => this.state && this.drawCarets(this.state, true));
   }
 
   /** The state the server embedded in the first render. */
@@ -243,10 +243,11 @@ export class View {
     }
   }
 
-  drawCarets(state) {
+  /** `moved`: the controls scrolled or changed size, so carets drawn before may be off. */
+  drawCarets(state, moved = false) {
     for (const el of this.root.querySelectorAll('[data-field]')) {
       const carets = caretsOn(state.presence, el.dataset.note, el.dataset.field);
-      this.fields.draw(el, el.parentElement.querySelector(':scope > .carets'), carets);
+      this.fields.draw(el, el.parentElement.querySelector(':scope > .carets'), carets, moved);
     }
   }
 
@@ -276,14 +277,14 @@ export class View {
             ? html`<p class="empty">Changes will appear here as they happen.</p>`
             : nothing}
           <ol class="event-list" aria-label="Recent events">
-            ${repeat(state.recent, (line) => line.id, (line) => html`
+            ${guard([state.recent], () => repeat(state.recent, (line) => line.id, (line) => html`
               <li>
                 <strong>${line.user}</strong> ${line.verb}
                 ${line.title
                   ? html`<span class="note-title">“${line.title}”</span>`
                   : 'a new note'}${line.detail ? ' ' + line.detail : ''}
                 <time datetime=${line.timestamp}>${clock(line.timestamp)}</time>
-              </li>`)}
+              </li>`))}
           </ol>
         </aside>
       </main>`;
@@ -550,7 +551,7 @@ export class View {
       compositionstart: (e) => f.onCompositionStart(e.target),
       compositionend: (e) => f.onCompositionEnd(e.target),
       caret: (e) => f.onCaret(e.target),
-      scroll: () => this.state && this.drawCarets(this.state),
+      scroll: () => this.state && this.drawCarets(this.state, true),
       blur: () => {
         this.handlers.leaveField(note.id, field);
         // After the focus has moved (blur comes first): where is the caret now?
