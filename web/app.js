@@ -244,6 +244,24 @@ wireTimeMachine({ store, view, dispatchLocal });
 let outbox = null; // set once an earlier page's record is back in the queue
 let drafts = []; // typing kept for a note that moved on, typed in again once its field is free
 let kept = { pending: null, coedit: null, drafts: null };
+
+// A keystroke's record is written once the frame showing it is painted (an idle moment, at
+// most KEEP_WITHIN_MS later), not in the keystroke's own task; an event to send, leaving
+// or hiding the page writes it at once.
+const KEEP_WITHIN_MS = 50;
+let keepSoonHandle = null;
+function keepSoon() {
+  if (keepSoonHandle !== null) return;
+  keepSoonHandle = window.requestIdleCallback
+    ? { idle: window.requestIdleCallback(keep, { timeout: KEEP_WITHIN_MS }) }
+    : { timer: setTimeout(keep, 0) };
+}
+function cancelKeepSoon() {
+  if (keepSoonHandle === null) return;
+  if (keepSoonHandle.idle !== undefined) window.cancelIdleCallback(keepSoonHandle.idle);
+  else clearTimeout(keepSoonHandle.timer);
+  keepSoonHandle = null;
+}
 const outboxOpening = openOutbox({ user: store.getState().user.name, origin: window.location.origin });
 const OUTBOX_WAIT_MS = 3000;
 
@@ -252,6 +270,7 @@ const OUTBOX_WAIT_MS = 3000;
  * (IndexedDB missing or silent) it is sent at once. */
 function sendWhenKept(id) {
   if (!socket) return;
+  keep();
   (outbox ? outbox.saved() : Promise.resolve()).then(() => {
     const entry = find(store.getState().pending, id);
     if (entry && entry.confirmedSeq === null && socket) socket.send({ type: 'dispatch', event: toWire(entry.event) });
@@ -260,6 +279,7 @@ function sendWhenKept(id) {
 
 /** Write the outbox record when the queue, the sessions or the drafts changed. */
 function keep() {
+  cancelKeepSoon();
   if (!outbox) return;
   const state = store.getState();
   if (state.pending === kept.pending && state.coedit === kept.coedit && drafts === kept.drafts) return;
@@ -309,13 +329,19 @@ async function restoreThenConnect() {
   connect();
 }
 store.subscribe(() => {
-  keep();
+  keepSoon();
   typeDrafts();
 });
 // Closing or hiding the page: what was typed becomes events now (kept, and sent if we can).
-window.addEventListener('pagehide', () => typing.now());
+window.addEventListener('pagehide', () => {
+  typing.now();
+  keep();
+});
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'hidden') typing.now();
+  if (document.visibilityState === 'hidden') {
+    typing.now();
+    keep();
+  }
 });
 
 // Rendered once per new state: an action that changes nothing (the caret moving in a field
