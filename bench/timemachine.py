@@ -1,12 +1,14 @@
-"""Time machine benchmark: median latency of `at(random seq)` on a 100,000-event log
-with snapshots, against reading the current table (and `at` without snapshots).
+"""Time machine benchmark: median latency of `at(random seq)` read the way a
+page reads it (the first 50 notes and one note by id) on a 100,000-event log,
+against reading the current notes table's first page and one note with
+SQLAlchemy Core, alternating rounds in the same run.
 
     python -m bench.timemachine                 # SQLite in a temporary directory
     python -m bench.timemachine --database postgresql+asyncpg://postgres@127.0.0.1/bench
 
 The database must be empty: the log is written by `import_events` (the same
-path as `flux import`), then snapshots are taken every `--every` events.
-Target (issue 6): median under 50 ms for a random point of a 100,000-event log.
+path as `flux import`), then the history index is built (`take_snapshots`).
+Target (issue 6, issue 16 item 4): median under 50 ms for a random point.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, select
+
+from bench.harness import alternate
 from server.app.notes_store import open_notes_store
-from server.store import format_timestamp
-from server.store.history import import_events, snapshots, timemachine
+from server.store import Database, RootReducer, format_timestamp
+from server.store.history import import_events, take_snapshots, timemachine
 
 USERS = ("ada", "bob", "cy", "dee")
 
@@ -101,44 +106,66 @@ class _Pool:
         return self.ids[rng.randrange(len(self.ids))]
 
 
-async def median_ms(work: Callable[[], Awaitable[Any]], samples: int) -> float:
-    timings = []
-    for _ in range(samples):
-        start = time.perf_counter()
-        await work()
-        timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
+PAGE = 50
 
 
-async def run(url: str, events: int, every: int, samples: int) -> None:
+async def at_step(database: Database, reducer: RootReducer, seq: int, id: str) -> int:
+    """What a page of the past costs: as_of(seq), its first 50 notes, one note by id."""
+    past = await timemachine.as_of(database, reducer, seq)
+    page = await past.rows("notes", limit=PAGE)
+    await past.get("notes", id)
+    return len(page)
+
+
+async def current_step(database: Database, id: str) -> int:
+    """The baseline: the current notes table's first 50 rows and one row, with Core."""
+    notes = database.table("notes")
+
+    def work(conn: Connection) -> int:
+        page = conn.execute(select(notes).order_by(notes.c.id).limit(PAGE)).all()
+        conn.execute(select(notes).where(notes.c.id == id)).first()
+        return len(page)
+
+    return await database.read(work)
+
+
+async def timed(work: Awaitable[Any]) -> float:
+    start = time.perf_counter()
+    await work
+    return (time.perf_counter() - start) * 1000
+
+
+async def run(url: str, events: int, samples: int) -> None:
     store = await open_notes_store(url)
     database, reducer = store.get_database(), store.reducer
     started = time.perf_counter()
     await import_events(database, reducer, synthetic_log(events))
     print(f"log: {events} events written and replayed in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    await snapshots.take_snapshots(database, reducer, every)
-    taken = len(await snapshots.seqs(database))
-    print(f"snapshots: {taken} (every {every} events) in {time.perf_counter() - started:.1f} s")
+    await take_snapshots(database, reducer)
+    print(f"history index built in {time.perf_counter() - started:.1f} s")
     notes = len(await database.rows("notes"))
     rng = random.Random(1)
 
-    async def at_random() -> None:
-        await timemachine.at(database, reducer, rng.randint(1, events))
+    async def ours(_: int) -> float:
+        seq = rng.randint(1, events)
+        return await timed(at_step(database, reducer, seq, f"n{rng.randint(1, seq)}"))
 
-    async def current() -> None:
-        await database.rows("notes")
+    async def baseline(_: int) -> float:
+        return await timed(current_step(database, f"n{rng.randint(1, events)}"))
 
-    with_snapshots = await median_ms(at_random, samples)
-    table = await median_ms(current, samples)
-    async with database.engine.begin() as conn:
-        await conn.run_sync(snapshots.clear)
-    without = await median_ms(at_random, max(3, samples // 10))
+    mine, theirs = await alternate(ours, baseline, samples)
+    whole = [
+        await timed(timemachine.state_at(database, reducer, rng.randint(1, events)))
+        for _ in range(max(3, samples // 10))
+    ]
+    at_ms, table_ms = statistics.median(mine), statistics.median(theirs)
     print(f"notes now: {notes}")
-    print(f"median at(random seq), snapshots every {every}: {with_snapshots:8.1f} ms")
-    print(f"median read of the current notes table:        {table:8.1f} ms")
-    print(f"median at(random seq), no snapshots:           {without:8.1f} ms")
-    print(f"target: at(random seq) median < 50 ms -> {'met' if with_snapshots < 50 else 'NOT met'}")
+    print(f"median at(random seq) + first {PAGE} notes + one get: {at_ms:8.2f} ms")
+    print(f"median Core: current first {PAGE} notes + one get:     {table_ms:8.2f} ms")
+    print(f"ratio: {at_ms / table_ms:.2f}x")
+    print(f"median state_at(random seq), every row loaded:   {statistics.median(whole):8.1f} ms")
+    print(f"target: at(random seq) median < 50 ms -> {'met' if at_ms < 50 else 'NOT met'}")
     await database.close()
 
 
@@ -148,12 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         "--database", metavar="URL", help="an EMPTY database (default: temp SQLite)"
     )
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--every", type=int, default=snapshots.DEFAULT_EVERY)
     parser.add_argument("--samples", type=int, default=50)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        asyncio.run(run(url, args.events, args.every, args.samples))
+        asyncio.run(run(url, args.events, args.samples))
     return 0
 
 

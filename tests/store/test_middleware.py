@@ -154,7 +154,7 @@ async def test_a_changeset_is_plain_data_that_survives_json(database: Database) 
     assert changeset[0]["id"] == "n1"
 
 
-@pytest.mark.parametrize("name", ["events", "flux_head", "flux_snapshots", "items__replay_1a2b"])
+@pytest.mark.parametrize("name", ["events", "flux_head", "flux_versions", "items__replay_1a2b"])
 async def test_the_log_table_names_are_reserved(sqlite_url: str, name: str) -> None:
     metadata = MetaData()
     Table(name, metadata, Column("id", String(10), primary_key=True))

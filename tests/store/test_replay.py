@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
 
 from server.store import Database, Event, connect, create_store
-from server.store.history import ReplayError, replay, snapshots, verify
+from server.store.history import Replayer, ReplayError, replay, snapshots, verify, versions
 from shared_reducers.collection import Collection
 from shared_reducers.combine import combine_reducers
 from shared_reducers.errors import EventRejected
@@ -60,10 +60,10 @@ async def test_replay_drops_its_fresh_tables_and_the_old_snapshots(sqlite_url: s
     await snapshots.take_snapshots(database, store.reducer, 5)
     await replay(database, store.reducer)
     await replay(database, store.reducer)
-    assert await snapshots.seqs(database) == []
+    assert await versions.indexed_head(database) == 0
     async with database.engine.connect() as conn:
         names = await conn.run_sync(lambda c: c.dialect.get_table_names(c))
-    assert sorted(names) == ["events", "flux_head", "flux_snapshots", "items"]
+    assert sorted(names) == ["events", "flux_head", "flux_versions", "flux_versions_head", "items"]
     await database.close()
 
 
@@ -185,3 +185,96 @@ async def test_the_paged_reader_gives_the_log_as_read_after_does_page_by_page(
         assert [e["seq"] for e in middle] == [8, 9, 10, 11, 12]
     finally:
         await database.close()
+
+
+# -- derived collections: folded once from the final rows -----------------------
+
+
+def word_row(item: dict) -> dict:
+    return {"id": item["id"], "words": len(item["text"].split()), "done": item["done"]}
+
+
+def with_words(declared: bool = True, base: object = None) -> object:
+    """The items reducer plus `item_words`, one row per item kept event by event
+    from the items changes (as the notes app keeps its search rows)."""
+
+    def root(database: object, event: Event) -> list:
+        return items.reducer(database, event)
+
+    def keeping(database: object, event: Event) -> list:
+        changeset = root(database, event)
+        words = database.collection("item_words")  # type: ignore[attr-defined]
+        extra: list = []
+        for op in changeset:
+            if op["op"] == "remove":
+                extra += words.remove(op["id"])
+            elif op["op"] == "insert":
+                extra += words.insert(word_row(op["values"]))
+            else:
+                row = {**database.collection("items").get(op["id"]), **op["values"]}  # type: ignore[attr-defined]
+                extra += words.update(op["id"], word_row(row))
+        return changeset + extra
+
+    keeping.collection_names = ["items", "item_words"]  # type: ignore[attr-defined]
+    if declared:
+        keeping.derived_collections = {"item_words": ("items", word_row)}  # type: ignore[attr-defined]
+        keeping.without_derived = base or root  # type: ignore[attr-defined]
+    return keeping
+
+
+def metadata_with_item_words() -> MetaData:
+    metadata = MetaData()
+    items.items.to_metadata(metadata)
+    Table(
+        "item_words",
+        metadata,
+        Column("id", String(120), primary_key=True),
+        Column("words", Integer, nullable=False),
+        Column("done", Boolean, nullable=False),
+    )
+    return metadata
+
+
+def test_a_fold_that_derives_at_the_end_equals_the_fold_event_by_event() -> None:
+    log = [
+        {**e, "seq": i, "timestamp": f"2026-01-01T00:00:{i % 60:02d}.000Z"}
+        for i, e in enumerate(random_events(21, 300), start=1)
+    ]
+    reducer = with_words()
+    full = Replayer(reducer, ["items", "item_words"])
+    deferred = Replayer(reducer, ["items", "item_words"], derive_at_end=True)
+    for event in log[:250]:
+        full.apply(event)
+        assert all(op["collection"] == "items" for op in deferred.apply(event))
+    assert deferred.state["item_words"] == {}
+    deferred.derive()
+    assert deferred.state == full.state and len(full.state["item_words"]) > 3
+    for event in log[250:]:  # after derive(), the full reducer keeps them (replay's catch-up)
+        assert full.apply(event) == deferred.apply(event)
+    assert deferred.state == full.state
+
+
+async def test_replay_computes_derived_collections_from_the_final_rows(db_url: str) -> None:
+    reducer = with_words()
+    database = await connect(db_url, metadata_with_item_words())
+    store = create_store(reducer, database)  # type: ignore[arg-type]
+    await dispatch_in_batches(store, random_events(22, 120), 22)
+    kept = {name: await database.rows(name) for name in ("items", "item_words")}
+    assert len(kept["item_words"]) == len(kept["items"]) > 3
+    report = await replay(database, reducer)  # type: ignore[arg-type]
+    assert report.rows == {name: len(rows) for name, rows in kept.items()}
+    assert {name: await database.rows(name) for name in kept} == kept
+    assert (await verify(database, reducer)).ok  # type: ignore[arg-type]
+    await database.close()
+
+
+def test_a_declaration_that_does_not_hold_is_refused() -> None:
+    log = [{**e, "seq": i, "timestamp": "T"} for i, e in enumerate(random_events(3, 5), start=1)]
+    no_base = with_words()
+    del no_base.without_derived  # type: ignore[attr-defined]
+    with pytest.raises(ReplayError, match="must also give `without_derived`"):
+        Replayer(no_base, ["items"], derive_at_end=True)  # type: ignore[arg-type]
+    writes_derived = with_words(base=with_words(declared=False))
+    replayer = Replayer(writes_derived, ["items"], derive_at_end=True)  # type: ignore[arg-type]
+    with pytest.raises(ReplayError, match="changed item_words, which it declares derived"):
+        replayer.apply(log[0])

@@ -5,39 +5,51 @@ from __future__ import annotations
 import pytest
 
 from server.store import ConfigurationError, EventRejected, Store
-from server.store.history import OutOfRange, snapshots, timemachine
+from server.store.history import OutOfRange, snapshots, timemachine, versions
 from shared_reducers.memory import rows_of
 from tests.store.item_logs import dispatch_in_batches, expected_states, random_events
 from tests.store.items import added, copied, edited, open_items_store, removed
 
-SQL_BACKENDS = pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
 
-
-async def at_every_point_matches_replay(store: Store, every: int | None) -> None:
+async def at_every_point_matches_replay(store: Store, indexed: int | None) -> None:
+    """at(n), and as_of(n) read by pages and by id, equal the replay of the first n
+    events, with the history index built up to `indexed` (None: not at all)."""
     database = store.get_database()
-    if every is not None:
-        await snapshots.take_snapshots(database, store.reducer, every)
-        assert await snapshots.seqs(database)
+    if indexed is not None:
+        assert await versions.build(database, store.reducer, upto=indexed, page=7) == indexed
     log = await database.events_after(0)
     states = expected_states(log)
     for n in range(len(log) + 1):
-        assert (await store.at(n))["items"] == rows_of(states[n], "items"), f"at({n})"
+        expected = rows_of(states[n], "items")
+        assert (await store.at(n))["items"] == expected, f"at({n})"
+        past = await timemachine.as_of(database, store.reducer, n)
+        paged: list[dict] = []
+        while page := await past.rows("items", paged[-1]["id"] if paged else None, limit=2):
+            paged.extend(page)
+        assert paged == expected, f"as_of({n}).rows"
+        assert await past.count("items") == len(expected)
+        for row in expected:
+            assert await past.get("items", row["id"]) == row
+        assert await past.get("items", "nobody") is None
 
 
-@SQL_BACKENDS
 @pytest.mark.parametrize("seed", [1, 2])
-async def test_at_n_equals_replay_of_first_n_events_without_snapshots(
+async def test_at_n_equals_replay_of_first_n_events_without_the_index(
     store: Store, seed: int
 ) -> None:
     await dispatch_in_batches(store, random_events(seed, 60), seed)
     await at_every_point_matches_replay(store, None)
 
 
-@SQL_BACKENDS
 @pytest.mark.parametrize("seed", [3, 4])
-async def test_at_n_equals_replay_of_first_n_events_with_snapshots(store: Store, seed: int) -> None:
+async def test_at_n_equals_replay_of_first_n_events_with_the_index(store: Store, seed: int) -> None:
     await dispatch_in_batches(store, random_events(seed, 60), seed)
-    await at_every_point_matches_replay(store, every=7)
+    await at_every_point_matches_replay(store, 60)
+
+
+async def test_at_n_equals_replay_with_the_index_half_built(store: Store) -> None:
+    await dispatch_in_batches(store, random_events(5, 60), 5)
+    await at_every_point_matches_replay(store, 33)
 
 
 async def test_at_without_arguments_is_the_current_table(sqlite_url: str) -> None:
@@ -69,17 +81,33 @@ async def test_at_rejects_a_seq_past_the_end_and_a_malformed_time(sqlite_url: st
     await store.get_database().close()
 
 
-async def test_snapshots_are_taken_in_the_background_after_commits(sqlite_url: str) -> None:
+async def test_the_index_is_kept_in_the_background_after_commits(sqlite_url: str) -> None:
     store = await open_items_store(sqlite_url)
     keeper = snapshots.keep_snapshots(store, every=5)
     for i in range(12):
         await store.dispatch(added(f"n{i}"))
     await keeper.close()
     database = store.get_database()
-    assert await snapshots.seqs(database) == [5, 10]
-    seq, state = await snapshots.load_nearest(database, 9)
-    assert seq == 5 and state is not None and sorted(state["items"]) == [f"n{i}" for i in range(5)]
+    assert 12 - 5 < await versions.indexed_head(database) <= 12
+    past = await timemachine.as_of(database, store.reducer, 12)
+    assert [row["id"] for row in await past.rows("items", limit=None)] == sorted(
+        f"n{i}" for i in range(12)
+    )
     await database.close()
+
+
+async def test_an_as_of_is_read_by_pages_until_loaded(sqlite_url: str) -> None:
+    store = await open_items_store(sqlite_url)
+    await store.dispatch([added("n1"), added("n2")])
+    past = await timemachine.as_of(store.get_database(), store.reducer, 1)
+    with pytest.raises(RuntimeError, match="load"):
+        _ = past.collections
+    with pytest.raises(ValueError, match="limit >= 0"):
+        await past.rows("items", limit=-1)
+    with pytest.raises(ConfigurationError, match="no read-model table"):
+        await past.rows("notes")
+    assert [row["id"] for row in (await past.load())["items"]] == ["n1"]
+    await store.get_database().close()
 
 
 async def test_history_lists_every_touching_event_with_the_row_after_it(sqlite_url: str) -> None:

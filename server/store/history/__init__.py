@@ -1,12 +1,14 @@
 """The log as history: the read model at any past moment, each row's history,
-snapshots, rebuilding the read model by replay, verifying it, and export/import."""
+the history index, rebuilding the read model by replay, verifying it, and export/import."""
 
 from server.store.history.inmemory import Replayer, ReplayError
 from server.store.history.progress import Reporter, Silent, progress_for
 from server.store.history.replay import ReplayReport, replay
-from server.store.history.snapshots import keep_snapshots
+from server.store.history.snapshots import keep_snapshots, take_snapshots
 from server.store.history.timemachine import (
+    AsOf,
     OutOfRange,
+    as_of,
     at,
     deleted_rows,
     history,
@@ -18,6 +20,7 @@ from server.store.history.transfer import TransferError, export_events, import_e
 from server.store.history.verify import VerifyReport, verify
 
 __all__ = [
+    "AsOf",
     "OutOfRange",
     "ReplayError",
     "ReplayReport",
@@ -26,6 +29,7 @@ __all__ = [
     "Silent",
     "TransferError",
     "VerifyReport",
+    "as_of",
     "at",
     "deleted_rows",
     "export_events",
@@ -37,5 +41,6 @@ __all__ = [
     "progress_for",
     "replay",
     "state_at",
+    "take_snapshots",
     "verify",
 ]

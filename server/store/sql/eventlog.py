@@ -63,8 +63,8 @@ head_table = Table(
     Column("timestamp", String(24), nullable=False),
 )
 
-LOG_TABLES = ("events", "flux_head", "flux_snapshots")
-"""Names the store keeps for itself (the log, its head, the time machine's snapshots)."""
+LOG_TABLES = ("events", "flux_head", "flux_versions", "flux_versions_head")
+"""Names the store keeps for itself (the log, its head, the time machine's history index)."""
 RESERVED_INFIX = "__replay_"
 """`flux replay` builds its fresh tables as `<name>__replay_<token>`."""
 _SENTINEL = object()
