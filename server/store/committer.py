@@ -143,8 +143,12 @@ class Committer:
     ) -> None:
         seq, last_timestamp = head
         timestamp = max(now_timestamp(), last_timestamp)
-        known = eventlog.find_by_ids(conn, (id for r in group for id in r.given_ids))
-        view = SqlView(conn, self.database.tables)
+        driver = self.database.driver(conn)
+        given = [id for r in group for id in r.given_ids]
+        known = driver.find_by_ids(given) if driver is not None else None
+        if known is None:
+            known = eventlog.find_by_ids(conn, given)
+        view = SqlView(conn, self.database.tables, driver)
         appended: list[Event] = []
         alone = len(group) == 1
         for request in group:
@@ -165,7 +169,10 @@ class Committer:
             known.update((e["id"], e) for e in fresh)
             request.result, request.fresh = result, fresh
             appended.extend(fresh)
-        self.database.backend.append(conn, appended)
+        if driver is not None:
+            driver.append(appended)
+        else:
+            self.database.backend.append(conn, appended)
 
     def _apply(
         self,
@@ -189,7 +196,7 @@ class Committer:
             view.forget()
             changeset = check_changeset(self.reducer(view, stored), tables, event["type"])
             try:
-                apply_changeset(conn, tables, changeset)
+                apply_changeset(conn, tables, changeset, view.driver)
             except (TypeError, ValueError) as error:  # a driver that cannot bind a value
                 raise StoreError(
                     f"The database refused the statement: {error} (event {event['type']!r})"

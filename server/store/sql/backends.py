@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -74,7 +75,7 @@ class Backend:
         if self.name != "sqlite" or url.database in (None, "", ":memory:"):
             return None
         engine = create_engine(url.set(drivername="sqlite"))
-        _configure_sqlite(engine, sqlite_synchronous(synchronous))
+        _configure_sqlite(engine, sqlite_synchronous(synchronous), begin_on_driver=True)
         return engine
 
     def append(self, conn: Connection, events: Sequence[Event]) -> None:
@@ -139,13 +140,15 @@ def backend_for(url: str) -> tuple[Backend, URL]:
     )
 
 
-def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, begin_on_driver: bool = False) -> None:
     """WAL, the chosen durability, and real transactions.
 
     Python's sqlite3 module opens transactions lazily and never for a SELECT;
     we switch that off and emit BEGIN ourselves: BEGIN IMMEDIATE for the
     store's writes (so an append holds the write lock from its first read),
-    plain BEGIN for reads.
+    plain BEGIN for reads.  With `begin_on_driver` (the writer's synchronous
+    engine) BEGIN IMMEDIATE goes straight to sqlite3's connection, unless
+    something listens to the cursor events (see sql/driver.py).
     """
     if synchronous not in SQLITE_SYNCHRONOUS:
         raise ConfigurationError(
@@ -164,6 +167,27 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("flux_write"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            listened = conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute
+            if begin_on_driver and not listened:
+                _begin_immediate(conn)
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """BEGIN IMMEDIATE on sqlite3's connection; its error as Core would raise it."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    try:
+        dbapi.execute("BEGIN IMMEDIATE")
+    except conn.dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            "BEGIN IMMEDIATE",
+            (),
+            error,
+            conn.dialect.loaded_dbapi.Error,
+            connection_invalidated=conn.dialect.is_disconnect(error, dbapi, None),
+            dialect=conn.dialect,
+        ) from error

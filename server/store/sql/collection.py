@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
@@ -31,6 +31,9 @@ from server.store.errors import ChangesetConflict, ChangesetError, Configuration
 from server.store.types import Changeset, Operation, Row
 from shared_reducers.collection import Collection
 
+if TYPE_CHECKING:
+    from server.store.sql.driver import DriverWrites
+
 OPERATIONS = ("insert", "update", "remove")
 
 
@@ -38,16 +41,22 @@ class SqlCollection(Collection):
     """Reads remember their rows until `forget()`: the policy check and the
     reducer of one event read the same note with one SELECT."""
 
-    def __init__(self, name: str, table: Table, conn: Connection) -> None:
+    def __init__(
+        self, name: str, table: Table, conn: Connection, driver: DriverWrites | None = None
+    ) -> None:
         super().__init__(name)
         self.table = table
         self.conn = conn
+        self.driver = driver
         self._read: dict[str, Row | None] = {}
 
     def get(self, id: str) -> Row | None:
         if id not in self._read:
-            row = self.conn.execute(_select_by_id(self.table), {"_id": id}).first()
-            self._read[id] = dict(row._mapping) if row is not None else None
+            if self.driver is not None:
+                self._read[id] = self.driver.get(self.table, id)
+            else:
+                row = self.conn.execute(_select_by_id(self.table), {"_id": id}).first()
+                self._read[id] = dict(row._mapping) if row is not None else None
         found = self._read[id]
         return dict(found) if found is not None else None
 
@@ -56,11 +65,15 @@ class SqlCollection(Collection):
 
 
 class SqlView:
-    """The read model as a root reducer sees it during one transaction."""
+    """The read model as a root reducer sees it during one transaction (its
+    reads on the driver's cursor when `driver` is given, see driver.py)."""
 
-    def __init__(self, conn: Connection, tables: Mapping[str, Table]) -> None:
+    def __init__(
+        self, conn: Connection, tables: Mapping[str, Table], driver: DriverWrites | None = None
+    ) -> None:
         self.conn = conn
         self.tables = tables
+        self.driver = driver
         self._collections: dict[str, SqlCollection] = {}
 
     def forget(self) -> None:
@@ -74,7 +87,7 @@ class SqlView:
                 raise ConfigurationError(
                     f"There is no read-model table {name!r}; the tables are {sorted(self.tables)}."
                 )
-            self._collections[name] = SqlCollection(name, self.tables[name], self.conn)
+            self._collections[name] = SqlCollection(name, self.tables[name], self.conn, self.driver)
         return self._collections[name]
 
 
@@ -143,12 +156,20 @@ def _delete(table: Table) -> Delete:
     return delete(table).where(table.c.id == bindparam("_id"))
 
 
-def apply_operation(conn: Connection, tables: Mapping[str, Table], op: Operation) -> None:
+def apply_operation(
+    conn: Connection,
+    tables: Mapping[str, Table],
+    op: Operation,
+    driver: DriverWrites | None = None,
+) -> None:
+    """Apply one operation with Core, or on the driver's cursor when `driver` is
+    given and can (driver.py declines what only Core does, such as onupdate)."""
     table = tables[op["collection"]]
     kind, id = op["op"], op["id"]
     if kind == "insert":
         try:
-            conn.execute(_insert(table), dict(op["values"]))
+            if driver is None or not driver.insert(table, op["values"]):
+                conn.execute(_insert(table), dict(op["values"]))
         except IntegrityError as error:
             raise ChangesetConflict(
                 f"A row with id {id} already exists in {op['collection']} "
@@ -157,16 +178,25 @@ def apply_operation(conn: Connection, tables: Mapping[str, Table], op: Operation
         return
     if kind == "update":
         values = {k: v for k, v in op["values"].items() if k != "id"}
-        columns = tuple(sorted(values))
-        parameters = {f"_v_{name}": values[name] for name in columns}
-        result = conn.execute(_update(table, columns), {"_id": id, **parameters})
+        count = driver.update(table, id, values) if driver is not None else None
+        if count is None:
+            columns = tuple(sorted(values))
+            parameters = {f"_v_{name}": values[name] for name in columns}
+            count = conn.execute(_update(table, columns), {"_id": id, **parameters}).rowcount
+    elif driver is not None:
+        count = driver.delete(table, id)
     else:
-        result = conn.execute(_delete(table), {"_id": id})
-    if result.rowcount == 0:
+        count = conn.execute(_delete(table), {"_id": id}).rowcount
+    if count == 0:
         verb = "update" if kind == "update" else "remove"
         raise ChangesetConflict(f"There is no row {id} in {op['collection']} to {verb}.")
 
 
-def apply_changeset(conn: Connection, tables: Mapping[str, Table], changeset: Changeset) -> None:
+def apply_changeset(
+    conn: Connection,
+    tables: Mapping[str, Table],
+    changeset: Changeset,
+    driver: DriverWrites | None = None,
+) -> None:
     for op in changeset:
-        apply_operation(conn, tables, op)
+        apply_operation(conn, tables, op, driver)

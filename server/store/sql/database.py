@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from server.store.errors import ConfigurationError, StoreError, StoreUnavailable
 from server.store.sql import eventlog
 from server.store.sql.backends import Backend, backend_for, database_url
+from server.store.sql.driver import DriverStatements, DriverWrites
 from server.store.types import Event, Row
 
 T = TypeVar("T")
@@ -59,6 +60,12 @@ class Database:
         self.created_tables: list[str] = []
         """The read-model tables `connect` created (they start empty)."""
         self.write_lock = asyncio.Lock()
+        self._writer_conn: Connection | None = None
+        self._statements = (
+            DriverStatements(writer_engine.dialect, self.tables)
+            if writer_engine is not None
+            else None
+        )
 
     @property
     def dialect(self) -> str:
@@ -128,18 +135,54 @@ class Database:
                 return await conn.run_sync(self._locked(work))
 
     def _write_in_thread(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
+        """One write transaction on the writer's own connection, kept open between
+        transactions (no pool checkout, reset and return per dispatch); one
+        found invalid (a disk error, say) is closed and the next write opens another."""
         assert self.writer_engine is not None
-        with self.writer_engine.connect() as conn:
-            conn = conn.execution_options(flux_write=True)
+        conn = self._writer_conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._writer_conn = self.writer_engine.connect()
+            conn.execution_options(flux_write=True)
+        try:
             with conn.begin():
                 return self._locked(work)(conn)
+        except BaseException:
+            if conn.invalidated:
+                self._close_writer_conn()
+            raise
+
+    def _close_writer_conn(self) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            conn.close()
+
+    def _close_writer(self) -> None:
+        self._close_writer_conn()
+        if self.writer_engine is not None:
+            self.writer_engine.dispose()
+
+    def driver(self, conn: Connection) -> DriverWrites | None:
+        """The hot statements on the driver's cursor for a write transaction of the
+        SQLite writer (see driver.py); None elsewhere (Core runs them), and when
+        something listens to the engine's cursor events (tracing, a statement
+        counter, a test's fault): those see every statement only through Core."""
+        if self._statements is None or conn.engine is not self.writer_engine:
+            return None
+        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+            return None
+        return self._statements.bind(conn)
 
     def _locked(
         self, work: Callable[[Connection, tuple[int, str]], T]
     ) -> Callable[[Connection], T]:
         def run(conn: Connection) -> T:
             try:
-                head = eventlog.lock_head(conn, self.backend.lock_with_for_update)
+                driver = self.driver(conn)
+                head = (
+                    driver.lock_head()
+                    if driver is not None
+                    else eventlog.lock_head(conn, self.backend.lock_with_for_update)
+                )
             except DBAPIError as error:
                 # The transaction's first statement: nothing was written yet.
                 if error.connection_invalidated:
@@ -232,9 +275,7 @@ class Database:
 
     async def close(self) -> None:
         if self._writer is not None and self.writer_engine is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._writer, self.writer_engine.dispose
-            )
+            await asyncio.get_running_loop().run_in_executor(self._writer, self._close_writer)
             self._writer.shutdown(wait=True)
         await self.engine.dispose()
 
