@@ -59,12 +59,21 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[FluxServer]:
-    """A fresh database with ada and bob (editors) and vic (viewer), served by `flux serve`."""
-    flux = FluxServer(tmp_path)
+@pytest.fixture(scope="session")
+def seeded_users(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with ada and bob (editors) and vic (viewer), added once per run
+    through `flux users add` (three processes a test were a third of e2e's time)."""
+    seed = FluxServer(tmp_path_factory.mktemp("seeded-users"))
     for name, role in USERS.items():
-        flux.add_user(name, PASSWORD, role)
+        seed.add_user(name, PASSWORD, role)
+    return seed.database_path
+
+
+@pytest.fixture
+def server(tmp_path: Path, seeded_users: Path) -> Iterator[FluxServer]:
+    """A fresh copy of the database with ada, bob and vic, served by `flux serve`."""
+    flux = FluxServer(tmp_path)
+    flux.copy_database(seeded_users)
     flux.start()
     yield flux
     flux.stop()

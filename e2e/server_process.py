@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +30,8 @@ class FluxServer:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.database_url = f"sqlite+aiosqlite:///{workdir / 'notes.db'}"
+        self.database_path = workdir / "notes.db"
+        self.database_url = f"sqlite+aiosqlite:///{self.database_path}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -58,6 +61,14 @@ class FluxServer:
 
     def add_user(self, name: str, password: str, role: str) -> None:
         self.flux("users", "add", name, "--role", role, stdin=password + "\n")
+
+    def copy_database(self, seeded: Path) -> None:
+        """Start from a copy of a database seeded once (users added, notes imported)
+        through `flux`, instead of seeding every test's database again; SQLite's
+        backup API copies it whole, whatever its journal holds."""
+        with closing(sqlite3.connect(seeded)) as source:
+            with closing(sqlite3.connect(self.database_path)) as copy:
+                source.backup(copy)
 
     def start(self) -> None:
         log = self.log_path.open("ab")

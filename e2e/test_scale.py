@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bench.search import log_lines
-from e2e.conftest import PASSWORD, USERS, db_notes
+from e2e.conftest import db_notes
 from e2e.notes_page import note, notes, wait_synced
 from e2e.server_process import FluxServer
 
@@ -23,13 +23,20 @@ COUNT = 10_000
 SignIn = Callable[..., Page]
 
 
+@pytest.fixture(scope="module")
+def seeded_notes(tmp_path_factory: pytest.TempPathFactory, seeded_users: Path) -> Path:
+    """The e2e users and 10,000 notes (ada's and bob's, one in ten private), imported once."""
+    seed = FluxServer(tmp_path_factory.mktemp("seeded-notes"))
+    seed.copy_database(seeded_users)
+    seed.flux("import", stdin="\n".join(log_lines(COUNT)) + "\n")
+    return seed.database_path
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[FluxServer]:
-    """The e2e users and 10,000 notes (ada's and bob's, one in ten private)."""
+def server(tmp_path: Path, seeded_notes: Path) -> Iterator[FluxServer]:
+    """A fresh copy of the 10,000 notes, served by `flux serve`."""
     flux = FluxServer(tmp_path)
-    for name, role in USERS.items():
-        flux.add_user(name, PASSWORD, role)
-    flux.flux("import", stdin="\n".join(log_lines(COUNT)) + "\n")
+    flux.copy_database(seeded_notes)
     flux.start()
     yield flux
     flux.stop()
