@@ -113,6 +113,10 @@ def with_search(root: RootReducer) -> RootReducer:
 
     names = list(getattr(root, "collection_names", []))
     notes_with_search.collection_names = [*names, SEARCH]  # type: ignore[attr-defined]
+    # A search row is search_row(note) for every note (server/store/history/inmemory.py,
+    # "Derived collections"): a replay folds `root` and computes them from the final notes.
+    notes_with_search.derived_collections = {SEARCH: (NOTES, search_row)}  # type: ignore[attr-defined]
+    notes_with_search.without_derived = root  # type: ignore[attr-defined]
     return notes_with_search
 
 

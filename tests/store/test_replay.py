@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
@@ -194,16 +195,16 @@ def word_row(item: dict) -> dict:
     return {"id": item["id"], "words": len(item["text"].split()), "done": item["done"]}
 
 
-def with_words(declared: bool = True, base: object = None) -> object:
+def with_words(declared: bool = True, base: Any = None) -> Any:
     """The items reducer plus `item_words`, one row per item kept event by event
     from the items changes (as the notes app keeps its search rows)."""
 
-    def root(database: object, event: Event) -> list:
+    def root(database: Any, event: Event) -> list:
         return items.reducer(database, event)
 
-    def keeping(database: object, event: Event) -> list:
+    def keeping(database: Any, event: Event) -> list:
         changeset = root(database, event)
-        words = database.collection("item_words")  # type: ignore[attr-defined]
+        words = database.collection("item_words")
         extra: list = []
         for op in changeset:
             if op["op"] == "remove":
@@ -211,7 +212,7 @@ def with_words(declared: bool = True, base: object = None) -> object:
             elif op["op"] == "insert":
                 extra += words.insert(word_row(op["values"]))
             else:
-                row = {**database.collection("items").get(op["id"]), **op["values"]}  # type: ignore[attr-defined]
+                row = {**database.collection("items").get(op["id"]), **op["values"]}
                 extra += words.update(op["id"], word_row(row))
         return changeset + extra
 
@@ -257,24 +258,24 @@ def test_a_fold_that_derives_at_the_end_equals_the_fold_event_by_event() -> None
 async def test_replay_computes_derived_collections_from_the_final_rows(db_url: str) -> None:
     reducer = with_words()
     database = await connect(db_url, metadata_with_item_words())
-    store = create_store(reducer, database)  # type: ignore[arg-type]
+    store = create_store(reducer, database)
     await dispatch_in_batches(store, random_events(22, 120), 22)
     kept = {name: await database.rows(name) for name in ("items", "item_words")}
     assert len(kept["item_words"]) == len(kept["items"]) > 3
-    report = await replay(database, reducer)  # type: ignore[arg-type]
+    report = await replay(database, reducer)
     assert report.rows == {name: len(rows) for name, rows in kept.items()}
     assert {name: await database.rows(name) for name in kept} == kept
-    assert (await verify(database, reducer)).ok  # type: ignore[arg-type]
+    assert (await verify(database, reducer)).ok
     await database.close()
 
 
 def test_a_declaration_that_does_not_hold_is_refused() -> None:
     log = [{**e, "seq": i, "timestamp": "T"} for i, e in enumerate(random_events(3, 5), start=1)]
     no_base = with_words()
-    del no_base.without_derived  # type: ignore[attr-defined]
+    del no_base.without_derived
     with pytest.raises(ReplayError, match="must also give `without_derived`"):
-        Replayer(no_base, ["items"], derive_at_end=True)  # type: ignore[arg-type]
+        Replayer(no_base, ["items"], derive_at_end=True)
     writes_derived = with_words(base=with_words(declared=False))
-    replayer = Replayer(writes_derived, ["items"], derive_at_end=True)  # type: ignore[arg-type]
+    replayer = Replayer(writes_derived, ["items"], derive_at_end=True)
     with pytest.raises(ReplayError, match="changed item_words, which it declares derived"):
         replayer.apply(log[0])

@@ -8,11 +8,27 @@ collection on every operation, which is right for Redux and too slow for a
 100,000-event log) with the same rules: an insert of an existing id, or an
 update or removal of a missing one, is a conflict.  Rows are never mutated
 once stored, so a caller may keep a reference to one.
+
+Derived collections.  A root reducer may declare that a collection is a
+function of another one's rows (a search index of the notes, say):
+
+    reducer.derived_collections = {"note_search": ("notes", search_row)}
+    reducer.without_derived = <the same reducer, not keeping note_search>
+
+meaning: after every event, collection `note_search` holds `search_row(row)`
+under the same id for every row of `notes`, and nothing else; the reducer
+keeps it so event by event (what a dispatch writes), and `without_derived`
+changes every other collection exactly as the reducer does and never reads
+or writes the derived ones.  A bulk fold (`Replayer(..., derive_at_end=True)`,
+what `replay` uses) then runs `without_derived` and computes the derived
+rows once, from the final source rows (`derive()`), instead of once per
+event.  `flux verify` folds with the full reducer and compares with the tables,
+so a reducer that breaks the declaration shows up there.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,9 +39,10 @@ from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import Changeset, Event, RootReducer, Row
 from shared_reducers.errors import ChangesetConflict, EventRejected
-from shared_reducers.memory import MemoryDatabase
+from shared_reducers.memory import LiveCollection, MemoryDatabase
 
 State = dict[str, dict[str, Row]]
+Derived = dict[str, tuple[str, Callable[[Row], Row]]]
 BATCH = 2000
 
 
@@ -33,17 +50,56 @@ class ReplayError(RuntimeError):
     """A logged event cannot be replayed with the current reducers."""
 
 
+class StateCollection(LiveCollection):
+    """A collection of the Replayer's state: `get` is one lookup in the rows
+    mapping (the state is always in the plain form here), same answers as the
+    shared `find_row`: None for an id that is not a string or not there."""
+
+    def get(self, id: Any) -> Row | None:
+        if not isinstance(id, str):
+            return None
+        state = self.database.state
+        if self.name not in state:
+            return None
+        return state[self.name].get(id)
+
+
+class StateView(MemoryDatabase):
+    """The one view of the state that every event of a fold reads (what a root
+    reducer receives); its collections are made once, on first use."""
+
+    def collection(self, name: str) -> StateCollection:
+        found = self.collections.get(name)
+        if found is None:
+            found = self.collections[name] = StateCollection(name, self)
+        return found
+
+
 class Replayer:
     """The read model after `seq` events, kept in memory."""
 
     def __init__(
-        self, reducer: RootReducer, names: Iterable[str], state: State | None = None, seq: int = 0
+        self,
+        reducer: RootReducer,
+        names: Iterable[str],
+        state: State | None = None,
+        seq: int = 0,
+        *,
+        derive_at_end: bool = False,
     ) -> None:
         self.reducer = bare(reducer)
         self.state: State = state if state is not None else {}
         for name in names:
             self.state.setdefault(name, {})
         self.seq = seq
+        self.view = StateView(self.state)
+        self.pending: Derived = {}
+        """The derived collections not kept by the fold (computed by derive())."""
+        self._full = self.reducer
+        if derive_at_end:
+            derived, base = derived_collections(self.reducer)
+            if derived:
+                self.pending, self.reducer = derived, base
 
     def apply(self, event: Event) -> Changeset:
         """Run one logged event; returns the changeset it produced."""
@@ -53,7 +109,7 @@ class Replayer:
                 f"got {event['seq']}. Is the events table missing rows?"
             )
         try:
-            changeset = self.reducer(MemoryDatabase(self.state), event)
+            changeset = self.reducer(self.view, event)
             for op in changeset:
                 self._apply(op)
         except EventRejected as error:
@@ -65,7 +121,21 @@ class Replayer:
         self.seq = event["seq"]
         return list(changeset)
 
+    def derive(self) -> None:
+        """Compute the derived collections left to the end from their sources'
+        final rows; the events applied after this are folded with the full reducer."""
+        for name, (source, row_of) in self.pending.items():
+            rows = self.state.get(source, {})
+            self.state[name] = {id: dict(row_of(row)) for id, row in rows.items()}
+        self.pending = {}
+        self.reducer = self._full
+
     def _apply(self, op: Mapping[str, Any]) -> None:
+        if op["collection"] in self.pending:
+            raise ReplayError(
+                f"The reducer's `without_derived` changed {op['collection']}, which it declares "
+                "derived (`derived_collections`); it must leave derived collections alone."
+            )
         rows = self.state.setdefault(op["collection"], {})
         kind, id = op["op"], op["id"]
         if kind == "insert":
@@ -93,6 +163,28 @@ def bare(reducer: RootReducer) -> RootReducer:
         reducer = reducer.__wrapped__
         seen += 1
     return reducer
+
+
+def derived_collections(reducer: RootReducer) -> tuple[Derived, RootReducer]:
+    """The reducer's declared derived collections and the reducer without them
+    (see the module's docstring); ({}, reducer) when it declares none."""
+    derived = getattr(reducer, "derived_collections", None)
+    base = getattr(reducer, "without_derived", None)
+    if not derived:
+        return {}, reducer
+    if not callable(base):
+        raise ReplayError(
+            "A reducer that declares `derived_collections` must also give `without_derived`, "
+            "the same reducer without keeping them; got "
+            f"{type(base).__name__}."
+        )
+    for name, pair in derived.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2 and callable(pair[1])):
+            raise ReplayError(
+                f"derived_collections[{name!r}] must be (source collection name, "
+                f"function row -> derived row); got {pair!r}."
+            )
+    return dict(derived), bare(base)
 
 
 def collection_names(reducer: RootReducer, database: Database) -> list[str]:

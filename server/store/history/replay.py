@@ -26,6 +26,7 @@ In this process the store's write lock is held throughout, too.
 
 from __future__ import annotations
 
+import gc
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -113,13 +114,13 @@ async def replay(
     try:
         async with writing(database) as conn:
             await conn.run_sync(lambda c: metadata.create_all(c, checkfirst=False))
-        replayer = Replayer(reducer, collection_names(reducer, database))
+        replayer = Replayer(reducer, collection_names(reducer, database), derive_at_end=True)
         end = await database.last_seq()
         progress.start("replaying the log", end)
         async for batch in pages(database, 0, end):
-            for event in batch:
-                replayer.apply(event)
+            fold(replayer, batch)
             progress.advance(len(batch))
+        replayer.derive()
         progress.finish()
         await _bulk_insert(database, fresh, replayer, progress)
         caught_up = 0
@@ -134,6 +135,25 @@ async def replay(
         raise
     rows = {name: len(replayer.state.get(name, {})) for name in fresh}
     return ReplayReport(replayer.seq, caught_up, rows)
+
+
+def fold(replayer: Replayer, events: list[Event]) -> None:
+    """Apply a page of events, with the cyclic garbage collector paused meanwhile.
+
+    The fold allocates a few dicts and lists per event and frees them by
+    reference counting (a changeset holds no cycle), while the state it builds
+    only grows; so the collector's passes find nothing and, as the state grows,
+    the full ones walk all of it again (about 15% of the fold at 100,000 events).
+    Only this synchronous stretch is affected: no other coroutine runs during
+    it, and the collector is back on (if it was on) before the next await."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for event in events:
+            replayer.apply(event)
+    finally:
+        if paused:
+            gc.enable()
 
 
 async def _bulk_insert(
