@@ -81,7 +81,7 @@ async def _one_backend(backend: str, shape: str, log: list[str], rounds: int, wo
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    events = 5_000 if quick else 100_000
+    events = 2_000 if quick else 100_000
     rounds = 2 if quick else 4
     logs = {"mixed log": synthetic_log(events), "adds only": adds_only(events)}
     rows = [

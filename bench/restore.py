@@ -139,7 +139,7 @@ async def _one_backend(backend: str, short: int, samples: int, workdir: Path) ->
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    short = 1_000 if quick else 5_000
+    short = 200 if quick else 5_000
     samples = 10 if quick else 40
     rows = [
         row for backend in backends for row in await _one_backend(backend, short, samples, workdir)
