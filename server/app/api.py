@@ -129,7 +129,8 @@ def _visible_events_after(
 ) -> tuple[list[Event], int]:
     """One query: the database skips the events of notes `user` may not see
     (others' private notes and their copies, from the read model), so a user
-    who may see little costs no decoding of everyone else's events."""
+    who may see little costs no decoding of everyone else's events.  Privacy
+    changes all pass: Visibility.privacy_changes decides those."""
     hidden = [
         select(table.c.id).where(table.c.private.is_(True), table.c.author != user.name)
         for table in (notes_table, removed_notes)
@@ -176,7 +177,7 @@ async def get_events(request: Request) -> Response:
             {"field": "after", "last": last},
         )
     events, scanned = await visible_events_after(flux, user, after, limit)
-    events = await flux.visibility.with_rows(events)
+    events = await flux.visibility.with_rows(await flux.visibility.privacy_changes(user, events))
     return JSONResponse({"events": events, "scanned": scanned})
 
 

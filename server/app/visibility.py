@@ -10,13 +10,17 @@ others' sight (stream, time machine, search), a note made shared brings it.
 
 Two exceptions make the change itself reach the pages that need it:
 
-- a `notePrivacyChanged` event is visible to everyone (it carries only the id
-  and the flag): a page that shows the note learns it became private and
-  hides it;
+- a `notePrivacyChanged` that makes a note private is visible to everyone
+  who could see the note right before it (it carries only the id and the
+  flag, which they knew): a page that shows the note learns it became
+  private and hides it.  A note that was already private (created private,
+  or a repeated change) reveals nothing to the others, not even its id;
 - one that makes a note shared carries `meta.note`, the note's row as it was
   right after that event (folded from the note's own events through the
   shared root reducer), so a page that never had the note gets it whole and
-  the note's later events apply to it.
+  the note's later events apply to it.  Like the note's other events it is
+  seen by the note's current privacy: made private again since, it is gone
+  from the others' history with the rest.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class Visibility:
         self.database = database
         self.known: dict[str, NoteFacts] = {}
         self.rows: dict[int, Row | None] = {}
+        self.shared_before: dict[int, bool] = {}
 
     async def facts(self, note_ids: Iterable[str]) -> dict[str, NoteFacts]:
         wanted = set(note_ids)
@@ -106,14 +111,37 @@ class Visibility:
         self.forget(events)
         ids = [n for n in (note_id_of(e) for e in events) if n is not None]
         facts = await self.facts(ids)
-        visible = [
-            event
-            for event in events
-            if (note := note_id_of(event)) is None
-            or event.get("type") == PRIVACY_CHANGED
-            or can_see(user, facts.get(note))
-        ]
+        visible = []
+        for event in events:
+            note = note_id_of(event)
+            if note is None or can_see(user, facts.get(note)) or await self.hid_from_all(event):
+                visible.append(event)
         return await self.with_rows(visible)
+
+    async def privacy_changes(self, user: User, events: list[Event]) -> list[Event]:
+        """`events` (already filtered for `user` but for privacy changes, as the log
+        reader's query does) without the privacy changes `user` may not see."""
+        facts = await self.facts(n for n in map(_privacy_change, events) if n is not None)
+        kept = []
+        for event in events:
+            note = _privacy_change(event)
+            if note is None or can_see(user, facts.get(note)) or await self.hid_from_all(event):
+                kept.append(event)
+        return kept
+
+    async def hid_from_all(self, event: Event) -> bool:
+        """True when `event` made private a note that was shared right before it."""
+        note_id = _privacy_change(event)
+        payload: Any = event.get("payload")
+        if note_id is None or payload.get("private") is not True or "seq" not in event:
+            return False
+        seq = int(event["seq"])
+        if seq not in self.shared_before:
+            row = await self.database.read(partial(row_after, note_id=note_id, seq=seq - 1))
+            self.shared_before[seq] = row is not None and row.get("private") is False
+            while len(self.shared_before) > ROWS_KEPT:
+                del self.shared_before[next(iter(self.shared_before))]
+        return self.shared_before[seq]
 
     def events_now(self, user: User, events: list[Event]) -> list[Event] | None:
         """`events(user, events)` when it needs no read (every note's facts cached, no

@@ -378,3 +378,25 @@ async def test_the_past_of_a_note_made_private_is_hidden_too(server: Server) -> 
         "n1",
         "n2",
     }
+
+
+async def test_a_note_that_others_never_saw_leaves_no_trace_in_their_events(
+    server: Server,
+) -> None:
+    ada, bob = await cast(server, "editor")
+    await bob.ok([added("diary", title="Diary", private=True), privacy("diary", True)])
+    # shared for a while, then private again: that past goes with the note's privacy
+    await bob.ok([added("n2", title="Plans", private=True), privacy("n2", False)])
+    await bob.ok([content_edited("n2", "draft"), privacy("n2", True)])
+    seen = [(e["type"], e["payload"]["id"]) for e in await ada.events()]
+    # ada sees only what tells her page that n2, which it could show, became private
+    assert seen == [("notePrivacyChanged", "n2")]
+    [hid] = [e for e in await ada.events()]
+    assert hid["payload"] == {"id": "n2", "private": True} and "note" not in hid["meta"]
+    async with ada.websocket(after=0) as ws:
+        assert (await receive(ws))["type"] == "hello"
+        streamed = await events_until_marker(ws, bob)
+    assert [(e["type"], e["payload"]["id"]) for e in streamed] == [("notePrivacyChanged", "n2")]
+    # the author sees all of it
+    mine = [e["type"] for e in await bob.events() if e["payload"]["id"] in ("diary", "n2")]
+    assert mine.count("notePrivacyChanged") == 3 and len(mine) == 6
