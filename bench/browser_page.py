@@ -271,7 +271,7 @@ ROWS = [
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
     if not available():
         return Result(NAME, TITLE, TARGET, [], notes=[f"skipped: no Playwright or {CHROMIUM}"])
-    large = 10_000
+    large = 2_000 if quick else 10_000  # quick: a smoke run; the targets are for 10,000
     small = 300
     big, big_seed = await _one_size(workdir, large, quick)
     base, _ = await _one_size(workdir, small, quick)
@@ -308,7 +308,12 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         f"{base['time machine first move']:.0f} ms",
         f"seeded through the store (flux import) before the server started: {big_seed:.1f} s "
         f"for {large:,} notes; bob typed {big['bob keystrokes']} keys meanwhile",
-        "quick run: few samples per figure" if quick else "full run",
+        (
+            f"quick run: {large:,} notes, few samples per figure; the targets are judged "
+            "at 10,000 notes in a full run"
+        )
+        if quick
+        else "full run",
     ]
     return Result(
         NAME,
@@ -316,5 +321,5 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         TARGET,
         rows,
         notes=notes,
-        met=all(value <= TARGETS[name] for name, value in checks.items()),
+        met=None if quick else all(value <= TARGETS[name] for name, value in checks.items()),
     )
