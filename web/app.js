@@ -10,7 +10,7 @@ import { createPresenceSender } from './presence.js';
 import { createSearcher } from './search.js';
 import { keyOf, unsentCount } from './sessions.js';
 import { connectSocket } from './socket.js';
-import { createAppStore } from './store.js';
+import { createAppStore, readableState } from './store.js';
 import { createThrottle } from './throttle.js';
 import { wireTimeMachine } from './timecontrol.js';
 import { View } from './view.js';
@@ -27,7 +27,10 @@ const view = new View(document);
 const initialState = view.readInitialState();
 // What this person keeps of others' notes made private or shared (privacy.js).
 const applyEvent = seenBy(initialState.user ? initialState.user.name : '', state_reducer(rootReducer));
-const devtools = window.__REDUX_DEVTOOLS_EXTENSION__ ? window.__REDUX_DEVTOOLS_EXTENSION__() : undefined;
+// Redux DevTools, when the extension is there, with the notes shown as plain objects.
+const devtools = window.__REDUX_DEVTOOLS_EXTENSION__
+  ? window.__REDUX_DEVTOOLS_EXTENSION__({ name: 'Flux Notes', stateSanitizer: readableState })
+  : undefined;
 const store = createAppStore(initialState, applyEvent, devtools);
 
 let socket = null;

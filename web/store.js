@@ -34,7 +34,7 @@
  */
 
 import { createStore } from 'redux';
-import { row_of, shared_state } from './build/shared_reducers.js';
+import { plain_state, row_of, shared_state } from './build/shared_reducers.js';
 import { commitsDraft, draftActions, withDraft } from './newnote.js';
 import { addLine, describeChange, describeEvent } from './describe.js';
 import { restore } from './outbox.js';
@@ -317,6 +317,23 @@ function addRejection(state, event, reason) {
     reason: reason || 'The server refused the change.',
   };
   return { ...state, rejections: [...state.rejections, rejection] };
+}
+
+/**
+ * The state as Redux DevTools should show it: the notes as plain `{id: row}` objects
+ * (the live state and the time machine's past are in memory.py's shared form, a trie
+ * of leaves that says little to a person).  Only what DevTools show; the store keeps
+ * the shared form.
+ * @param {AppState} state
+ */
+export function readableState(state) {
+  const tm = state.timeMachine;
+  return {
+    ...state,
+    confirmed: plain_state(state.confirmed),
+    shown: plain_state(state.shown),
+    timeMachine: tm && tm.past ? { ...tm, past: plain_state(tm.past) } : tm,
+  };
 }
 
 /** A Redux store; `enhancer` is Redux DevTools' when the extension is there. */
