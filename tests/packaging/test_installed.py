@@ -37,7 +37,7 @@ IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtualenv with flux-capacitor installed from this checkout (no editable)."""
     env = tmp_path_factory.mktemp("venv")
-    venv.create(env, with_pip=True)
+    venv.create(env, with_pip=False)  # this environment's pip installs into it (--python)
     python = env / "bin" / "python"
     packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -47,7 +47,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ).stdout.strip()
     (Path(packages) / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            str(ROOT),
+        ],
         check=True,
         cwd=tmp_path_factory.mktemp("elsewhere"),
     )
