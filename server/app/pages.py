@@ -62,8 +62,9 @@ def read_snapshot(conn: Connection) -> tuple[int, list[Row], list[Row], list[Eve
     """The last seq, every note, every removed note and the last events of the
     log, in one transaction so they match."""
     seq = last_seq(conn)
-    rows = [dict(row._mapping) for row in conn.execute(select(notes))]
-    removed = [dict(row._mapping) for row in conn.execute(select(removed_notes))]
+    # fetched whole: row by row, each fetch is a hop to the driver's thread
+    rows = [dict(row) for row in conn.execute(select(notes)).mappings().all()]
+    removed = [dict(row) for row in conn.execute(select(removed_notes)).mappings().all()]
     recent = read_after(conn, max(0, seq - RECENT_WINDOW))
     return seq, rows, removed, recent
 
