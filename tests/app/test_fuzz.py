@@ -5,12 +5,16 @@ A real server (uvicorn in a thread, SQLite) takes hypothesis-generated POST
 no 5xx, the websocket connection stays open and answers every message, and
 nothing is written except what the server acknowledged (a 200, or a
 `confirmed` message).  Each test prints how many inputs it sent.
+
+`make test` sends 2,200 inputs in all; FLUX_FUZZ_FACTOR multiplies that for a
+long run (FLUX_FUZZ_FACTOR=10 .venv/bin/pytest tests/app/test_fuzz.py -o timeout=0).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import urllib.parse
@@ -34,9 +38,10 @@ from server.store import connect as connect_database
 from tests.support.flux_processes import PASSWORD, add_user
 
 T = TypeVar("T")
-HTTP_BODIES = 2200
-QUERIES = 1000
-WS_MESSAGES = 1800
+FACTOR = float(os.environ.get("FLUX_FUZZ_FACTOR", "1"))
+HTTP_BODIES = int(1000 * FACTOR)
+QUERIES = int(400 * FACTOR)
+WS_MESSAGES = int(800 * FACTOR)
 FUZZ = settings(
     deadline=None,
     database=None,

@@ -16,7 +16,7 @@ everything pending is delivered.  Every character ever inserted is unique
 
 The same schedules run in CPython and, transpiled, in Node
 (tests/support/node/run_coedit.mjs mirrors simulate()), which must agree on every
-step.  FLUX_ISO_EXAMPLES sets the number of schedules (default 2000).
+step.  FLUX_ISO_EXAMPLES sets the number of schedules (default 1000).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from shared_reducers.notes import make_notes_reducer
 from shared_reducers.text_ops import transform_position
 from tests.reducers.conftest import NodeCoedit
 
-EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "1000"))
 AT = "2026-11-26T23:22:24.123Z"
 EDIT, SEND, SERVER, RECEIVE, API = range(5)
 

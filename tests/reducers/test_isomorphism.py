@@ -4,7 +4,7 @@ states, changesets and rejections.
 One Node process per test session runs tests/support/node/run_reducer.mjs on the
 build in web/build/ (rebuilt first when a shared_reducers/*.py is newer); the
 cases stream to it as JSON lines.  FLUX_ISO_EXAMPLES sets how many sequences
-hypothesis generates (default 2000; 100000 for the long run).
+hypothesis generates (default 1000; 100000 for the long run).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shared_reducers.memory import MemoryDatabase, apply_changeset, empty_state,
 from shared_reducers.notes_app import notes_app
 from tests.support.node_process import NodeProcess
 
-EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "1000"))
 root = notes_app  # the root reducer the server and the page run
 
 # -- the cases ----------------------------------------------------------------

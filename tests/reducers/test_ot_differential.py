@@ -22,7 +22,7 @@ from shared_reducers.text_ops import apply_splices, to_op, to_splices, transform
 from tests.reducers.conftest import NodeCoedit
 from tests.reducers.test_text_ops import text_and_edits
 
-EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "1000"))
 
 
 def ot_form(op: list[Any]) -> list[Any]:

@@ -23,7 +23,7 @@ from shared_reducers.text_ops import (
     validate_splices,
 )
 
-EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "2000"))
+EXAMPLES = int(os.environ.get("FLUX_ISO_EXAMPLES", "1000"))
 ALPHABET = "ab😀é\u0301中"  # ASCII, an emoji, a combining mark, CJK
 
 
