@@ -131,8 +131,17 @@ def parse_moment(text: str) -> str:
 
 def _locate(conn: Connection, seq: int | None, stamp: str | None) -> tuple[int, str | None, int]:
     """(the point asked for, its event's timestamp, the indexed head), in one read."""
-    last = eventlog.last_seq(conn)
     table = eventlog.events_table
+    logged = eventlog.head_table
+    heads = conn.execute(
+        select(
+            select(logged.c.seq).where(logged.c.id == 1).scalar_subquery(),
+            select(versions.head_table.c.seq)
+            .where(versions.head_table.c.id == 1)
+            .scalar_subquery(),
+        )
+    ).first()
+    last, indexed = (int(heads[0] or 0), int(heads[1] or 0)) if heads is not None else (0, 0)
     if stamp is not None:
         found = conn.scalar(select(func.max(table.c.seq)).where(table.c.timestamp <= stamp))
         point = int(found) if found is not None else 0
@@ -145,7 +154,7 @@ def _locate(conn: Connection, seq: int | None, stamp: str | None) -> tuple[int, 
     timestamp = None
     if point:
         timestamp = conn.scalar(select(table.c.timestamp).where(table.c.seq == point))
-    return point, timestamp, versions.read_head(conn)
+    return point, timestamp, indexed
 
 
 async def as_of(

@@ -21,6 +21,7 @@ index too).  Memory holds one page of events and the rows they touch.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -42,7 +43,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import mysql
@@ -93,12 +93,12 @@ Change = tuple[int, str, str, Row | None]
 
 # -- the tables ---------------------------------------------------------------
 
-_ready: set[int] = set()
+_ready: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 async def ensure_tables(database: Database) -> None:
     """Create the index's tables and head row when missing (once per Database)."""
-    if id(database) in _ready:
+    if database in _ready:
         return
     taken = {VERSIONS, HEAD} & set(database.tables)
     if taken:
@@ -120,7 +120,7 @@ async def ensure_tables(database: Database) -> None:
     except SQLAlchemyError as error:
         if not await database.read(lambda c: c.dialect.has_table(c, HEAD)):
             raise StoreError(f"Could not create {VERSIONS}: {error}") from error
-    _ready.add(id(database))
+    _ready.add(database)
 
 
 def clear(conn: Connection) -> None:
@@ -362,22 +362,26 @@ def page(
     valid = or_(v.seq_to.is_(None), v.seq_to > seq)
     later = [] if after is None else [v.row_id > after]
     if limit is not None and _few(conn, name, seq):
-        keys = conn.execute(
+        keys = (
             select(v.row_id, v.seq_from)
             .where(v.collection == name, v.seq_from <= seq, valid, *later)
             .order_by(v.row_id)
             .limit(limit)
             .with_hint(versions_table, "FORCE INDEX (ix_flux_versions_from)", "mysql")
-        ).all()
-        if not keys:
-            return []
-        bodies = conn.execute(
-            select(v.row_id, v.body).where(
-                v.collection == name, tuple_(v.row_id, v.seq_from).in_([tuple(k) for k in keys])
-            )
+            .subquery()
         )
-        found = {str(id): _body(body) for id, body in bodies}
-        return [(str(id), found[str(id)]) for id, _ in keys]
+        query = (
+            select(v.row_id, v.body)
+            .join_from(
+                versions_table,
+                keys,
+                (v.collection == name)
+                & (v.row_id == keys.c.row_id)
+                & (v.seq_from == keys.c.seq_from),
+            )
+            .order_by(v.row_id)
+        )
+        return [(str(id), _body(body)) for id, body in conn.execute(query)]
     query = (
         select(v.row_id, v.body)
         .where(v.collection == name, v.seq_from + 0 <= seq, valid, *later)
