@@ -14,9 +14,9 @@
 // EventRejected and its subclasses, `native` true for a JavaScript error that
 // is not a Transcrypt exception (TypeError from `undefined.x`, RangeError ...).
 // A case that could not run at all answers {"crash": text}.
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { answerLines, isInstance } from './node_lines.mjs';
 
 const entry = process.argv[2];
 if (!entry) {
@@ -34,14 +34,7 @@ const root = combine_reducers(reducers);
 const names = root.collection_names;
 const step = state_reducer(root);
 
-function isRejection(error) {
-  let cls = error && error.__class__;
-  while (cls) {
-    if (cls === EventRejected) return true;
-    cls = cls.__bases__ && cls.__bases__[0];
-  }
-  return false;
-}
+const isRejection = (error) => isInstance(error, EventRejected);
 
 function outcome(error) {
   if (error && error.__class__) {
@@ -72,20 +65,4 @@ function runCase(events) {
   return { steps, rows };
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === '') continue;
-  let answer;
-  try {
-    answer = runCase(JSON.parse(line));
-  } catch (error) {
-    answer = { crash: String(error && error.stack ? error.stack : error) };
-  }
-  let text;
-  try {
-    text = JSON.stringify(answer);
-  } catch (error) {
-    text = JSON.stringify({ crash: 'the rows cannot be written as JSON: ' + String(error) });
-  }
-  process.stdout.write(text + '\n');
-}
+await answerLines(runCase);

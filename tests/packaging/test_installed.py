@@ -119,6 +119,37 @@ def test_flux_serve_outside_the_checkout_serves_the_page_and_its_scripts(
     assert any(path.endswith(".css") for path in fetched)
 
 
+def test_the_developer_tools_work_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
+    """A developer's own reducers, in their own folder: `flux transpile` builds them with
+    the twin runtime, `flux crosscheck` runs them in CPython and in Node (both need the
+    tools' JavaScript, which the wheel must carry)."""
+    package = tmp_path / "myreducers"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    counter = ROOT / "tests" / "fixtures" / "natural_app" / "counter.py"
+    (package / "counter.py").write_text(counter.read_text())
+    flux = str(installed / "bin" / "flux")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [flux, *args],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    built = run("transpile", "--source", str(package), "--out", str(tmp_path / "build"))
+    assert built.returncode == 0, built.stderr
+    entry = tmp_path / "build" / "myreducers.js"
+    assert entry.is_file(), sorted(p.name for p in (tmp_path / "build").iterdir())
+    assert (tmp_path / "build" / "flux_twin.js").is_file()
+    checked = run("crosscheck", "counters=myreducers.counter:counters_reducer", "--generate", "40")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "40 cases, 0 differ" in checked.stdout
+
+
 def wait_until_up(client: httpx.Client, serve: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -9,7 +9,7 @@
 //   {"pair": {text, a, b, opA, opB}}
 //                            -> the transpiled transform of two concurrent edits and
 //                               ot-text-unicode's on the same ops (see test_ot_differential.py)
-import { createInterface } from 'node:readline';
+import { answerLines, isInstance } from '../../../server/tools/node_lines.mjs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -30,14 +30,7 @@ const { combine_reducers, make_notes_reducer, reduce_state, empty_state, EventRe
 const AT = '2026-11-26T23:22:24.123Z';
 const codePoints = (text) => Array.from(text);
 
-function isRejection(error) {
-  let cls = error && error.__class__;
-  while (cls) {
-    if (cls === EventRejected) return true;
-    cls = cls.__bases__ && cls.__bases__[0];
-  }
-  return false;
-}
+const isRejection = (error) => isInstance(error, EventRejected);
 
 // -- the convergence simulation: keep in step with simulate() in the Python test --
 
@@ -196,15 +189,5 @@ function pair({ text, a, b, opA, opB }) {
   return { ours, theirs };
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === '') continue;
-  let answer;
-  try {
-    const request = JSON.parse(line);
-    answer = request.simulate !== undefined ? simulate(request.simulate) : pair(request.pair);
-  } catch (error) {
-    answer = { crash: String(error && error.stack ? error.stack : error) };
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
+await answerLines((request) =>
+  request.simulate !== undefined ? simulate(request.simulate) : pair(request.pair));

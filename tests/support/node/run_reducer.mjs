@@ -7,9 +7,9 @@
 // case, {"steps": [step, ...]}, where a step is what tests/test_isomorphism.py's
 // run_case computes in CPython: {"changeset", "state", "ids"} after an accepted
 // event, {"rejected": {"error", "reason"}} for a rejected one, or {"crash": text}.
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { answerLines, isInstance } from '../../../server/tools/node_lines.mjs';
 
 const entry = process.argv[2];
 if (!entry) {
@@ -35,14 +35,7 @@ function step(state, event) {
   }
 }
 
-function isRejection(error) {
-  let cls = error && error.__class__;
-  while (cls) {
-    if (cls === EventRejected) return true;
-    cls = cls.__bases__ && cls.__bases__[0];
-  }
-  return false;
-}
+const isRejection = (error) => isInstance(error, EventRejected);
 
 function runCase(events) {
   let state = empty_state(root.collection_names);
@@ -58,14 +51,4 @@ function runCase(events) {
 // Keep reduce_state referenced: it is part of the entry module's contract.
 if (typeof reduce_state !== 'function') throw new Error('reduce_state is missing from the build');
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === '') continue;
-  let answer;
-  try {
-    answer = runCase(JSON.parse(line).events);
-  } catch (error) {
-    answer = { crash: String(error && error.stack ? error.stack : error) };
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
+await answerLines((request) => runCase(request.events));

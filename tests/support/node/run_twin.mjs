@@ -10,7 +10,7 @@
 // true the answer also carries the arguments after the call (for mutations).  stdout: one JSON line
 // each, {"value": result} or {"error": "KeyError"} (the Python exception's
 // class name; "JS:RangeError" for a JavaScript error the runtime let through).
-import { createInterface } from 'node:readline';
+import { answerLines } from '../../../server/tools/node_lines.mjs';
 import { pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 
@@ -67,14 +67,4 @@ function tupleOf(items) {
   return out;
 }
 
-const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of lines) {
-  if (line.trim() === '') continue;
-  let out;
-  try {
-    out = await answer(JSON.parse(line));
-  } catch (error) {
-    out = { crash: String(error && error.stack ? error.stack : error) };
-  }
-  process.stdout.write(JSON.stringify(out) + '\n');
-}
+await answerLines(answer);
