@@ -61,6 +61,7 @@ class Database:
         """The read-model tables `connect` created (they start empty)."""
         self.write_lock = asyncio.Lock()
         self._writer_conn: Connection | None = None
+        self._driver_writes: DriverWrites | None = None
         self._statements = (
             DriverStatements(writer_engine.dialect, self.tables)
             if writer_engine is not None
@@ -170,7 +171,10 @@ class Database:
             return None
         if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
             return None
-        return self._statements.bind(conn)
+        bound = self._driver_writes
+        if bound is None or bound.conn is not conn:  # the writer's connection is kept open
+            bound = self._driver_writes = self._statements.bind(conn)
+        return bound
 
     def _locked(
         self, work: Callable[[Connection, tuple[int, str]], T]
