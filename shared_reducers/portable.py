@@ -92,6 +92,8 @@ def text_length(text):
 def is_storable_text(text):
     """True unless the string holds U+0000 or a lone surrogate, which
     PostgreSQL and UTF-8 cannot store (JSON can carry both)."""
+    if text.isascii():  # O(1) in CPython: no surrogate can be there
+        return "\x00" not in text
     if "\x00" in text:
         return False
     try:

@@ -92,14 +92,17 @@ def checked_payload(event, schemas=SCHEMAS, kinds=KINDS):
         got = describe(payload) if "payload" in event else "nothing"
         raise EventRejected(f"{kind} needs a payload object; got {got}.")
     for name, rule in schemas[kind].items():
-        if name not in payload and not rule[1]:
-            continue  # an optional field left out (null is refused, as the server does)
-        value = payload.get(name)
-        type_name = kinds[rule[0]][0]
-        if not fits_type(type_name, value):
-            got = describe(value) if name in payload else "nothing"
-            raise EventRejected(f"{kind} needs '{name}' as {WORDS[type_name]}; got {got}.")
-        problem = field_problem(rule[0], value, kinds[rule[0]][1])
+        spec = kinds[rule[0]]
+        if name not in payload:
+            if not rule[1]:
+                continue  # an optional field left out (null is refused, as the server does)
+            raise EventRejected(f"{kind} needs '{name}' as {WORDS[spec[0]]}; got nothing.")
+        value = payload[name]
+        if not fits_type(spec[0], value):
+            raise EventRejected(
+                f"{kind} needs '{name}' as {WORDS[spec[0]]}; got {describe(value)}."
+            )
+        problem = field_problem(rule[0], value, spec[1])
         if problem:
             raise EventRejected(f"{kind}'s '{name}' {problem}")
     return payload
