@@ -13,9 +13,14 @@ run: deps $(NODE_INSTALLED) $(REDUCERS_BUILD)
 	$(BIN)/flux transpile --watch & watcher=$$!; trap 'kill $$watcher' EXIT; $(BIN)/flux serve
 
 # The whole suite: checks, tests on every database with coverage, end-to-end in
-# Chromium, then the quick benchmarks.
+# Chromium, then the quick benchmarks.  tests/ runs in TEST_WORKERS processes,
+# a test file each at a time (file order kept); e2e runs alone after it (its
+# browsers and servers want the cores, and Playwright's loop would keep the
+# asyncio tests from starting their own).
+TEST_WORKERS ?= 2
 test: deps $(NODE_INSTALLED) chromium $(REDUCERS_BUILD) check
-	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/pytest tests -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=
+	$(BIN)/pytest e2e --cov --cov-append --cov-report=
 	BIN=$(BIN) .ci/coverage
 	$(BIN)/flux bench --quick
 
