@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
+from bench.fanout_clients import opening_seconds
 from bench.harness import Result, Row, percentile
 
 NAME = "fanout"
@@ -94,7 +95,7 @@ async def _measure(
         [sys.executable, "-m", "bench.fanout_clients", *client_args, str(n), str(count)]
     )
     try:
-        await wait_line(clients, "ready")
+        await wait_line(clients, "ready", opening_seconds(n) + 10)
         await asyncio.sleep(0.5)
         memory = rss_mib(server_pid)
         for _ in range(count):
@@ -107,7 +108,10 @@ async def _measure(
         clients.kill()
         clients.wait()
     if result["failed"] or result["unfinished"]:
-        raise RuntimeError(f"{result['failed']} clients failed, {result['unfinished']} unfinished")
+        raise RuntimeError(
+            f"{result['failed']} clients failed, {result['unfinished']} unfinished: "
+            + "; ".join(result.get("errors", []))
+        )
     return result, memory
 
 
@@ -125,7 +129,9 @@ async def commit_delays(receipts: list[list[float]], times_file: Path, pid: int)
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    sizes = [10, 100] if quick else [10, 100, 1000]
+    sizes = [10, 100] if quick else [10, 100, 1000, 5000]
+    if os.environ.get("FLUX_BENCH_FANOUT_SIZES"):  # e.g. "5000": one size on its own
+        sizes = [int(n) for n in os.environ["FLUX_BENCH_FANOUT_SIZES"].split(",")]
     count = 10 if quick else 30
     db = workdir / "fanout.db"
     url = f"sqlite+aiosqlite:///{db}"

@@ -52,12 +52,13 @@ from server.app.presence import Presence, PresenceInvalid, Seat, read_presence
 from server.app.ratelimit import RateLimited
 from server.app.services import Services, services
 from server.app.users import User
-from server.store import Event, new_event_id
+from server.store import Event, StoreUnavailable, new_event_id
 from server.store.live import Client
 
 log = logging.getLogger("flux.ws")
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+DATABASE_BUSY = "The database is busy; reconnect with after=<last seq>."
 UNSUPPORTED_DATA = 1003
 SIGNED_OUT = "Signed out: sign in again at /login."
 BACKLOG_PAGE = 500
@@ -389,7 +390,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     code, reason = 1000, "done"
     try:
         await flux.hub.start()
-        last = await flux.database.last_seq()
+        # `last` as read before the handshake: what committed since comes in the stream
         await connection.send({"type": "hello", "user": user.as_json(), "seq": last})
         seat = presence.join(user)
         connection.presence, connection.seat = presence, seat
@@ -421,11 +422,18 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             code, reason = error.code, "client left"
         elif isinstance(error, BinaryFrame):
             code, reason = UNSUPPORTED_DATA, "Messages are JSON text frames, not binary."
+        elif isinstance(error, StoreUnavailable):
+            code, reason = TRY_AGAIN_LATER, DATABASE_BUSY
         elif error is not None:
             log.error("WS %s failed: %r", user.name, error)
             code, reason = 1011, "server error; reconnect with after=<last seq>"
     except WebSocketDisconnect as error:
         code, reason = error.code, "client left"
+    except StoreUnavailable as error:
+        # the hub's first read of the log (with thousands of sockets opening at once,
+        # reads can queue past the pool's timeout): the client comes back, as from a drop
+        log.warning("WS %s: %s", user.name, error)
+        code, reason = TRY_AGAIN_LATER, DATABASE_BUSY
     finally:
         flux.hub.leave(client)
         flux.sessions.unwatch(session.id, signed_out)

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from server.app.websocket import DATABASE_BUSY
+from server.store import StoreUnavailable
 from tests.support.flux_server import (
     Client,
     Server,
@@ -281,3 +283,39 @@ async def test_an_unknown_message_still_gets_an_error_that_names_ping(
         await ws.send(json.dumps({"type": "pang"}))
         error = await receive(ws)
     assert error["type"] == "error" and '"ping"' in error["error"] and "pang" in error["error"]
+
+
+async def test_a_database_too_busy_after_the_handshake_closes_with_1013(
+    sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await sqlite_server.client("ada")
+
+    async def busy() -> None:
+        raise StoreUnavailable("QueuePool limit reached, connection timed out")
+
+    # thousands of sockets opening at once queue their reads past the pool's timeout:
+    # the client is told to come back (1013), not that all is done (1000)
+    monkeypatch.setattr(sqlite_server.flux.hub, "start", busy)
+    try:
+        async with ada.websocket() as ws:
+            await receive(ws)
+    except ConnectionClosed as closed:
+        assert closed.rcvd is not None
+        assert (closed.rcvd.code, closed.rcvd.reason) == (1013, DATABASE_BUSY)
+    else:
+        raise AssertionError("the socket stayed open")
+    monkeypatch.undo()
+    async with ada.websocket() as ws:
+        assert (await receive(ws))["type"] == "hello"
+
+
+async def test_a_database_too_busy_for_the_handshake_answers_503(
+    sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = await sqlite_server.client("ada")
+
+    async def busy() -> int:
+        raise StoreUnavailable("QueuePool limit reached, connection timed out")
+
+    monkeypatch.setattr(sqlite_server.flux.database, "last_seq", busy)
+    assert await close_code(ada) == 503
