@@ -132,6 +132,20 @@ def utf8_length(text):
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+def common_ends(a, b):
+    """[start, end]: how many characters (code points) `a` and `b` share at
+    their beginning, then how many more at their end (the two never overlap).
+    CPython compares the strings in place; JavaScript on their code points."""
+    most = min(len(a), len(b))
+    start = 0
+    while start < most and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < most - start and a[len(a) - 1 - end] == b[len(b) - 1 - end]:
+        end += 1
+    return [start, end]
+
+
 def count_words(text):
     """The number of words: runs of characters between whitespace (str.split())."""
     return len(text.split())
@@ -224,6 +238,10 @@ def code_points(text):
 
 def utf8_length(text):
     return __pragma__('js', '{}', '(() => { let n = 0; for (let i = 0; i < text.length; i++) { const c = text.charCodeAt(i); if (c < 0x80) { n += 1; } else if (c < 0x800) { n += 2; } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && text.charCodeAt(i + 1) >= 0xdc00 && text.charCodeAt(i + 1) <= 0xdfff) { n += 4; i++; } else { n += 3; } } return n; })()')
+
+def common_ends(a, b):
+    return __pragma__('js', '{}', '(() => { const x = Array.from(a), y = Array.from(b); const most = Math.min(x.length, y.length); let start = 0; while (start < most && x[start] === y[start]) { start++; } let end = 0; while (end < most - start && x[x.length - 1 - end] === y[y.length - 1 - end]) { end++; } return [start, end]; })()')
+
 
 def count_words(text):
     return __pragma__('js', '{}', 'text.split(/[\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+/).filter((word) => word.length > 0).length')

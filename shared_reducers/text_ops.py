@@ -42,7 +42,7 @@ SUBSET.md): it runs in CPython on the server and, transpiled, in the browser.
 from shared_reducers.errors import EventRejected
 from shared_reducers.limits import MAX_SPLICES
 from shared_reducers.portable import (
-    code_points,
+    common_ends,
     describe,
     int_text,
     is_int,
@@ -107,19 +107,13 @@ def transform_position(position, splices, stick_after_insert):
 def diff_splices(old, new):
     """The one splice (or none) that turns `old` into `new`, keeping their
     common beginning and end: a whole-field replacement, made small."""
-    a = code_points(old)
-    b = code_points(new)
-    start = 0
-    while start < len(a) and start < len(b) and a[start] == b[start]:
-        start = start + 1
-    end_a = len(a)
-    end_b = len(b)
-    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
-        end_a = end_a - 1
-        end_b = end_b - 1
+    ends = common_ends(old, new)
+    start = ends[0]
+    end_a = len(old) - ends[1]
+    end_b = len(new) - ends[1]
     if end_a == start and end_b == start:
         return []
-    return [[start, end_a - start, "".join(b[start:end_b])]]
+    return [[start, end_a - start, slice_text(new, start, end_b)]]
 
 
 def splices_size(splices):
