@@ -47,6 +47,7 @@ export class Fields {
      *   composing: boolean, base: string, queued: any[]}>} */
     this.meta = new WeakMap();
     this.mirror = null;
+    this.mirrorKey = '';
     /** What each carets layer shows now (see draw). @type {WeakMap<Element, object>} */
     this.drawn = new WeakMap();
   }
@@ -240,6 +241,11 @@ export class Fields {
       this.document.body.appendChild(this.mirror);
     }
     const mirror = this.mirror;
+    // Its box and font change only with the control's: writing its style again would make
+    // the browser compute it again (most measures are of the same control, the text moved).
+    const key = [el.tagName, el.offsetWidth, el.clientWidth, ...MIRRORED.map((name) => style[name])].join('|');
+    if (key === this.mirrorKey) return mirror;
+    this.mirrorKey = key;
     for (const name of MIRRORED) mirror.style[name] = style[name];
     const multiline = el.tagName === 'TEXTAREA';
     Object.assign(mirror.style, {
