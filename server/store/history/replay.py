@@ -26,6 +26,8 @@ In this process the store's write lock is held throughout, too.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import secrets
 from collections.abc import AsyncIterator, Mapping
@@ -57,16 +59,34 @@ async def pages(
 ) -> AsyncIterator[list[Event]]:
     """The logged events with after < seq <= upto, a page (one short read
     transaction, `WHERE seq > :after ORDER BY seq LIMIT :size`) at a time, each
-    event decoded once (eventlog.read_page)."""
+    event decoded once (eventlog.read_page).  The next page is read while the
+    caller works on this one (the read runs in the database's thread or on the
+    network): at most two pages are held."""
     size = size or PAGE
-    while after < upto:
-        events = await database.read(
-            lambda conn, start=after: eventlog.read_page(conn, start, upto, size)  # type: ignore[misc]
+
+    def read(start: int) -> asyncio.Future[list[Event]]:
+        return asyncio.ensure_future(
+            database.read(lambda conn: eventlog.read_page(conn, start, upto, size))
         )
-        if not events:
-            return
-        yield events
-        after = events[-1]["seq"]
+
+    if after >= upto:
+        return
+    ahead: asyncio.Future[list[Event]] | None = read(after)
+    try:
+        while ahead is not None:
+            events = await ahead
+            ahead = None
+            if not events:
+                return
+            last = events[-1]["seq"]
+            if last < upto:
+                ahead = read(last)
+            yield events
+    finally:
+        if ahead is not None:
+            ahead.cancel()
+            with contextlib.suppress(BaseException):
+                await ahead
 
 
 @dataclass
