@@ -42,6 +42,8 @@ from shared_reducers.notes_app import notes_app
 PRIVACY_CHANGED = "notePrivacyChanged"
 NOTE_ADDED = "noteAdded"
 ROWS_KEPT = 256
+ALL_PUBLIC: list[str | None] = []
+"""events_now's mark for a list that names no private note: everyone sees all of it."""
 
 
 def _privacy_change(event: Event) -> str | None:
@@ -70,6 +72,10 @@ class Visibility:
         self.known: dict[str, NoteFacts] = {}
         self.rows: dict[int, Row | None] = {}
         self.shared_before: dict[int, bool] = {}
+        # events_now's work for the list the hub is handing to every socket
+        self._now_events: list[Event] | None = None
+        self._now_notes: list[str | None] | None = None
+        self._now_by_user: dict[str, list[Event]] = {}
 
     async def facts(self, note_ids: Iterable[str]) -> dict[str, NoteFacts]:
         wanted = set(note_ids)
@@ -145,17 +151,40 @@ class Visibility:
 
     def events_now(self, user: User, events: list[Event]) -> list[Event] | None:
         """`events(user, events)` when it needs no read (every note's facts cached, no
-        privacy change among them), else None: the fan-out's write path cannot wait."""
+        privacy change among them), else None: the fan-out's write path cannot wait.
+
+        The hub calls this for every socket with the same list: what does not depend on
+        the user is worked out once per list, and the answer once per user name."""
+        if events is not self._now_events:
+            self._now_events = events
+            self._now_by_user = {}
+            self._now_notes = self._notes_now(events)
+        notes = self._now_notes
+        if notes is None:
+            return None
+        if notes is ALL_PUBLIC:
+            return events
+        found = self._now_by_user.get(user.name)
+        if found is None:
+            found = [
+                event
+                for event, note in zip(events, notes, strict=True)
+                if note is None or can_see(user, self.known[note])
+            ]
+            self._now_by_user[user.name] = found
+        return found
+
+    def _notes_now(self, events: list[Event]) -> list[str | None] | None:
+        """Each event's note id, ALL_PUBLIC when no event names a private note, or None
+        when a privacy change or a note whose facts are not cached needs a read."""
         if any(_privacy_change(event) is not None for event in events):
             return None
         notes = [note_id_of(event) for event in events]
         if any(note is not None and note not in self.known for note in notes):
             return None
-        return [
-            event
-            for event, note in zip(events, notes, strict=True)
-            if note is None or can_see(user, self.known[note])
-        ]
+        if all(note is None or not self.known[note].private for note in notes):
+            return ALL_PUBLIC
+        return notes
 
     async def with_rows(self, events: list[Event]) -> list[Event]:
         """`events`, each one that makes a note shared with `meta.note` (its row then)."""
