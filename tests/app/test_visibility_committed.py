@@ -48,3 +48,19 @@ def test_a_privacy_change_drops_what_was_learned() -> None:
     visibility.committed([change])
     assert "n" not in visibility.known
     assert visibility.events_now(BOB, [edited(3, "n")]) is None  # must be read again
+
+
+def test_the_same_list_is_answered_for_every_socket_and_each_user_alike() -> None:
+    visibility = Visibility(NoReads())  # type: ignore[arg-type]
+    shared = [added(1, "a", "ada", False), edited(2, "a")]
+    visibility.committed(shared)
+    # no private note: every socket gets the whole list
+    assert [e["seq"] for e in visibility.events_now(BOB, shared) or []] == [1, 2]
+    assert [e["seq"] for e in visibility.events_now(ADA, shared) or []] == [1, 2]
+    mixed = [added(3, "p", "bob", True), edited(4, "a")]
+    visibility.committed(mixed)
+    for _ in range(2):  # a user's second socket gets the same answer
+        assert [e["seq"] for e in visibility.events_now(ADA, mixed) or []] == [4]
+        assert [e["seq"] for e in visibility.events_now(BOB, mixed) or []] == [3, 4]
+    # a new list is worked out anew (its note's facts now cached from `mixed`)
+    assert [e["seq"] for e in visibility.events_now(ADA, [edited(5, "p")]) or []] == []
