@@ -44,6 +44,25 @@ def pg_notify_enabled() -> bool:
     return os.environ.get("FLUX_PG_NOTIFY", "1").lower() not in ("0", "off", "false", "no")
 
 
+POOL_SIZE = 20
+"""Connections kept open per engine (FLUX_DB_POOL_SIZE): a concurrent burst of
+requests reads sessions, facts and the log on as many connections at once.
+SQLAlchemy's default (5 kept, 10 more opened and closed per use) made a busy
+server reconnect to PostgreSQL for most reads (TLS negotiation included):
+a quarter of its CPU in the throughput bench (docs/benchmarks.md section 8)."""
+POOL_OVERFLOW = 0
+
+
+def pool_options() -> dict[str, Any]:
+    """pool_size from FLUX_DB_POOL_SIZE (default 20), plus 10 opened for a burst."""
+    text = os.environ.get("FLUX_DB_POOL_SIZE", "")
+    if text and (not text.isdigit() or int(text) < 1):
+        raise ConfigurationError(
+            f"FLUX_DB_POOL_SIZE must be a whole number of connections >= 1; got {text!r}."
+        )
+    return {"pool_size": int(text) if text else POOL_SIZE, "max_overflow": POOL_OVERFLOW}
+
+
 def database_url(url: str | None = None) -> str:
     """The URL given, else FLUX_DATABASE_URL, else the SQLite default."""
     return url or os.environ.get("FLUX_DATABASE_URL") or DEFAULT_URL
@@ -119,6 +138,7 @@ def backend_for(url: str) -> tuple[Backend, URL]:
             options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         else:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            options = pool_options()
         return Backend("sqlite", False, options), parsed
     if name == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
@@ -126,13 +146,13 @@ def backend_for(url: str) -> tuple[Backend, URL]:
         channel = NOTIFY_CHANNEL if pg_notify_enabled() else None
         # No pool_pre_ping (a round trip per checkout): a stale connection is
         # found by the statement that uses it and retried (Database.write/read).
-        return Backend("postgresql", True, {}, channel), parsed
+        return Backend("postgresql", True, pool_options(), channel), parsed
     if name in ("mysql", "mariadb"):
         if parsed.get_driver_name() not in ("aiomysql", "asyncmy"):
             raise ConfigurationError(f"MySQL/MariaDB needs mysql+aiomysql://..., not {url!r}")
         if "charset" not in parsed.query:
             parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-        options = {"isolation_level": "READ COMMITTED", "pool_recycle": 3600}
+        options = {"isolation_level": "READ COMMITTED", "pool_recycle": 3600, **pool_options()}
         return Backend("mysql", True, options), parsed
     raise ConfigurationError(
         f"Unsupported database URL {url!r}: use sqlite+aiosqlite:///path, "
