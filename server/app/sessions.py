@@ -34,10 +34,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, Signer
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from server.app.users import User, sessions_table, users_table
 from server.store import Database, StoreError
+
+_FIND = (
+    select(users_table.c.name, users_table.c.role, sessions_table.c.last_seen)
+    .select_from(sessions_table.join(users_table, users_table.c.name == sessions_table.c.user))
+    .where(sessions_table.c.id == bindparam("key"), sessions_table.c.expires > bindparam("now"))
+)
+"""A live session's user and role: built once (it is read on every request)."""
 
 log = logging.getLogger("flux.sessions")
 COOKIE = "flux_session"
@@ -112,15 +119,10 @@ class Sessions:
         now = int(time.time())
 
         def read(conn: Connection) -> tuple[str, str, int] | None:
-            joined = sessions_table.join(users_table, users_table.c.name == sessions_table.c.user)
-            row = conn.execute(
-                select(users_table.c.name, users_table.c.role, sessions_table.c.last_seen)
-                .select_from(joined)
-                .where(sessions_table.c.id == key, sessions_table.c.expires > now)
-            ).first()
+            row = conn.execute(_FIND, {"key": key, "now": now}).first()
             return (str(row.name), str(row.role), int(row.last_seen)) if row else None
 
-        found = await self.database.read(read)
+        found = await self.database.read(read, snapshot=False)
         if found is None:
             return None
         name, role, last_seen = found

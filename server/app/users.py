@@ -35,6 +35,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     select,
@@ -181,9 +182,13 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+_ROLE = select(users_table.c.role).where(users_table.c.name == bindparam("name"))
+"""Built once: the policy reads it for every dispatched event."""
+
+
 def role_of(conn: Connection, name: str) -> str | None:
     """The user's role, read on a synchronous connection (inside a transaction)."""
-    row = conn.execute(select(users_table.c.role).where(users_table.c.name == name)).first()
+    row = conn.execute(_ROLE, {"name": name}).first()
     return str(row.role) if row is not None else None
 
 
