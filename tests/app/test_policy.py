@@ -174,6 +174,38 @@ async def test_a_deleted_user_may_no_longer_dispatch(server: Server) -> None:
     assert (await ada.dispatch(added("n1"))).status_code == 401
 
 
+async def test_a_batch_reads_its_users_role_once_and_a_new_role_applies_next_time(
+    server: Server,
+) -> None:
+    from sqlalchemy import event, update
+
+    from server.app.users import users_table
+
+    ada = await server.client("ada")
+    database = server.flux.database
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "flux_users" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    engines = {database.engine.sync_engine, database.writer_engine or database.engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        await ada.ok([added("n1"), added("n2"), content_edited("n1", "again")])
+        roles = [s for s in reads if "JOIN" not in s.upper()]  # the session read joins
+        assert len(roles) == 1, roles
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    async with database.engine.begin() as conn:
+        await conn.execute(
+            update(users_table).where(users_table.c.name == "ada").values(role="viewer")
+        )
+    assert (await ada.dispatch(added("n3"))).status_code == 403
+
+
 # -- visibility ----------------------------------------------------------------
 
 
