@@ -135,7 +135,8 @@ class Committer:
 
     async def _write(self, group: list[_Request], savepoints: bool) -> None:
         await self.database.write(
-            lambda conn, head: self._transaction(conn, head, group, savepoints)
+            lambda conn, head: self._transaction(conn, head, group, savepoints),
+            ahead=([e for r in group for e in r.events], [i for r in group for i in r.given_ids]),
         )
 
     def _transaction(

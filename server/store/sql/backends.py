@@ -141,8 +141,14 @@ def backend_for(url: str) -> tuple[Backend, URL]:
             options = pool_options()
         return Backend("sqlite", False, options), parsed
     if name == "postgresql":
-        if parsed.drivername != "postgresql+asyncpg":
-            raise ConfigurationError(f"PostgreSQL needs postgresql+asyncpg://..., not {url!r}")
+        if parsed.drivername not in ("postgresql+asyncpg", "postgresql+psycopg"):
+            raise ConfigurationError(
+                f"PostgreSQL needs postgresql+psycopg://... (or postgresql+asyncpg://...), "
+                f"not {url!r}"
+            )
+        # postgresql+psycopg: the store's write transaction is pipelined (two or
+        # three round trips instead of seven, see sql/pg_driver.py); asyncpg
+        # runs it through Core.
         channel = NOTIFY_CHANNEL if pg_notify_enabled() else None
         # No pool_pre_ping (a round trip per checkout): a stale connection is
         # found by the statement that uses it and retried (Database.write/read).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -23,6 +23,7 @@ from server.store.errors import ConfigurationError, StoreError, StoreUnavailable
 from server.store.sql import eventlog
 from server.store.sql.backends import Backend, backend_for, database_url
 from server.store.sql.driver import DriverStatements, DriverWrites
+from server.store.sql.pg_driver import PgPath
 from server.store.types import Event, Row
 
 T = TypeVar("T")
@@ -62,6 +63,8 @@ class Database:
         self.write_lock = asyncio.Lock()
         self._writer_conn: Connection | None = None
         self._driver_writes: DriverWrites | None = None
+        self.pg = PgPath.for_engine(engine, backend.notify_channel, self.tables, backend.append)
+        """PostgreSQL on psycopg: the write transaction pipelined (see pg_driver.py)."""
         self._statements = (
             DriverStatements(writer_engine.dialect, self.tables)
             if writer_engine is not None
@@ -97,6 +100,8 @@ class Database:
         self,
         work: Callable[[Connection, tuple[int, str]], T],
         after_commit: Callable[[T], Awaitable[None] | None] | None = None,
+        *,
+        ahead: tuple[Sequence[Event], Sequence[str]] | None = None,
     ) -> T:
         """Run `work(conn, (last seq, last timestamp))` in one write transaction
         that holds the log lock.
@@ -106,6 +111,8 @@ class Database:
         order.  Across processes the head-row lock serializes appends.
         """
         async with self.write_lock:
+            if self.pg is not None:  # `ahead`: the events and their given ids
+                self.pg.expect(ahead)
             async with self.translated():
                 try:
                     result = await self._write_once(work)
@@ -130,6 +137,8 @@ class Database:
         if self._writer is not None:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writer, self._write_in_thread, work)
+        if self.pg is not None:
+            return await self.pg.write(self.engine, self._locked(work))
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(flux_write=True)
             async with conn.begin():
@@ -167,6 +176,8 @@ class Database:
         SQLite writer (see driver.py); None elsewhere (Core runs them), and when
         something listens to the engine's cursor events (tracing, a statement
         counter, a test's fault): those see every statement only through Core."""
+        if self.pg is not None:
+            return self.pg.writes(conn)
         if self._statements is None or conn.engine is not self.writer_engine:
             return None
         if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:

@@ -1,0 +1,454 @@
+"""PostgreSQL's write transaction in two or three round trips (psycopg 3 pipeline mode).
+
+Through Core on asyncpg a single-event dispatch makes seven round trips:
+BEGIN, the head lock, the reducer's reads (one each), each row write, the
+append-and-head statement, COMMIT.  With the `postgresql+psycopg` engine the
+store's write transaction runs its hot statements here instead, on psycopg's
+own connection (the one under SQLAlchemy's, in the same transaction), compiled
+once by SQLAlchemy for the engine's dialect as on SQLite (driver.py):
+
+1. one pipeline: BEGIN, the head lock (`SELECT ... FOR UPDATE`), the group's
+   given ids (`find_by_ids`) and the rows the reducers are expected to read;
+2. the reducers run; a read that was not expected costs one round trip
+   (carrying the writes queued so far); the row writes are queued;
+3. one pipeline: the queued writes and the append (events, head and NOTIFY in
+   one statement); then SQLAlchemy's COMMIT.
+
+Why the reads of step 1 see what the Core path would: in READ COMMITTED each
+statement takes its snapshot when it starts, and the server runs a pipeline's
+statements one after the other, so the reads that follow the head lock start
+after it was granted and see every commit before it.  (One single statement
+could not: its snapshot is taken before it waits for the lock.)  Every append
+takes that lock, so the rows the reads return stay as read until this
+transaction writes them; the driver drops a remembered row when it is written.
+
+The expected reads are learned: a read whose id is one of the event's payload
+values is remembered as (event type, table, payload key) and made ahead of
+time for the next events of that type.
+
+A queued write is checked when its pipeline returns: an UPDATE or DELETE that
+found no row, or any error the database raises for it, would surface later
+than on the Core path, so the transaction is rolled back and run once more
+with every statement waited for (`Rerun`, caught by Database.write), which
+fails the dispatch exactly where and how Core would (ChangesetConflict, a
+group's savepoint rerun, ...).  Inside a savepoint nothing is queued.  A lost
+connection is not rerun: it is the DBAPIError Core raises (StoreUnavailable).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_only
+
+from server.store.sql.driver import DriverStatements, DriverWrites, _event, _Statement
+from server.store.sql.eventlog import events_table, head_table
+from server.store.types import Event, Row
+
+T = TypeVar("T")
+log = logging.getLogger("flux.store")
+
+ONE_STATEMENT_MAX = 16
+"""As eventlog.ONE_STATEMENT_MAX: larger groups append through Core."""
+_LEARNED_MAX = 256
+
+
+class Rerun(Exception):
+    """A queued write failed or found no row: roll back and run the transaction
+    again with every statement waited for (Database.write does)."""
+
+
+def positional(dialect: Dialect) -> Dialect:
+    """The engine's dialect compiling `%s` placeholders (psycopg takes both)."""
+    found = copy.copy(dialect)
+    found.paramstyle = "format"
+    found.positional = True
+    return found
+
+
+class PgStatements(DriverStatements):
+    """The compiled statements of one PostgreSQL database, and what was learned
+    about which rows the reducers read."""
+
+    def __init__(
+        self, dialect: Dialect, tables: Mapping[str, Table], notify_channel: str | None
+    ) -> None:
+        super().__init__(positional(dialect), tables)
+        self.notify_channel = notify_channel
+        self.lock = _Statement(
+            select(head_table.c.seq, head_table.c.timestamp)
+            .where(head_table.c.id == 1)
+            .with_for_update(),
+            self.dialect,
+        )
+        self._appends: dict[int, _Statement] = {}
+        self.expected: dict[str, set[tuple[Table, str]]] = {}
+        """Event type -> (table, payload key) of the rows its reducers read by that key."""
+
+    def append_statement(self, count: int) -> _Statement:
+        found = self._appends.get(count)
+        if found is None:
+            found = self._appends[count] = _Statement(
+                _append(count, self.notify_channel is not None), self.dialect
+            )
+        return found
+
+    def learn(self, events: Sequence[Event], table: Table, id: str) -> None:
+        for event in events:
+            payload = event.get("payload")
+            if not isinstance(payload, dict):
+                continue
+            for key, value in payload.items():
+                if value == id and isinstance(value, str):
+                    known = self.expected.setdefault(event["type"], set())
+                    if len(known) < _LEARNED_MAX:
+                        known.add((table, key))
+
+    def reads_ahead(self, events: Sequence[Event]) -> list[tuple[Table, str]]:
+        wanted: dict[tuple[Table, str], None] = {}
+        for event in events:
+            expected = self.expected.get(event["type"])
+            payload = event.get("payload")
+            if not expected or not isinstance(payload, dict):
+                continue
+            for table, key in expected:
+                value = payload.get(key)
+                if isinstance(value, str):
+                    wanted[(table, value)] = None
+        return list(wanted)
+
+
+def _append(count: int, notify: bool) -> Any:
+    """As eventlog.append_in_one_statement: the inserts, the head and the wake-up."""
+    names = ("seq", "id", "type", "payload", "meta", "error", "timestamp")
+    inserts = [
+        insert(events_table)
+        .values(**{n: bindparam(f"e{i}_{n}", type_=events_table.c[n].type) for n in names})
+        .cte(f"ins{i}")
+        for i in range(count)
+    ]
+    move = (
+        update(head_table)
+        .where(head_table.c.id == 1)
+        .values(seq=bindparam("_seq"), timestamp=bindparam("_timestamp"))
+    )
+    if not notify:
+        return move.add_cte(*inserts)
+    head = move.returning(head_table.c.seq).cte("head")
+    return (
+        select(func.pg_notify(bindparam("_channel"), bindparam("_seq_text")))
+        .select_from(head)
+        .add_cte(*inserts)
+    )
+
+
+class _Queued:
+    """A write sent with the next pipeline; `must_find` for UPDATE/DELETE."""
+
+    __slots__ = ("must_find", "parameters", "sql")
+
+    def __init__(self, sql: str, parameters: list[Any], must_find: bool) -> None:
+        self.sql, self.parameters, self.must_find = sql, parameters, must_find
+
+
+class PgWrites(DriverWrites):
+    """One write transaction's statements on psycopg's connection, pipelined."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        statements: PgStatements,
+        events: Sequence[Event] = (),
+        given_ids: Iterable[str] = (),
+        queue: bool = True,
+        fallback_append: Callable[[Connection, Sequence[Event]], None] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.statements = statements
+        self.pg_statements = statements
+        self._dbapi = conn.connection.dbapi_connection
+        assert self._dbapi is not None
+        self._pg: Any = self._dbapi.driver_connection
+        self._cursor = None  # type: ignore[assignment]  # psycopg's cursors, one per statement
+        self.events = list(events)
+        self.given_ids = sorted(set(given_ids))
+        self.queue = queue
+        self.fallback_append = fallback_append
+        self._queued: list[_Queued] = []
+        self._rows: dict[tuple[Table, str], Row | None] = {}
+        self._found: dict[str, Event] | None = None
+        self.round_trips = 0
+
+    # -- sending -------------------------------------------------------------
+
+    async def _pipeline(self, items: list[tuple[str, list[Any]]]) -> list[Any]:
+        pg = self._pg
+        cursors = []
+        async with pg.pipeline():
+            for sql, parameters in items:
+                cursor = pg.cursor()
+                await cursor.execute(sql, parameters, prepare=True)
+                cursors.append(cursor)
+        return cursors
+
+    def _send(self, items: list[tuple[str, list[Any]]]) -> list[Any]:
+        """The queued writes and `items` in one round trip; the cursors of `items`."""
+        queued, self._queued = self._queued, []
+        everything = [(q.sql, q.parameters) for q in queued] + items
+        self.round_trips += 1
+        try:
+            cursors = await_only(self._pipeline(everything))
+        except Exception as error:
+            translated = self._translated(error, everything[-1][0], everything[-1][1])
+            if queued and not getattr(translated, "connection_invalidated", False):
+                raise Rerun(str(error)) from translated
+            raise translated from error
+        for q, cursor in zip(queued, cursors, strict=False):
+            if q.must_find and cursor.rowcount == 0:
+                raise Rerun(f"no row for {q.sql!r}")
+        return cursors[len(queued) :]
+
+    def _run(self, statement: _Statement, values: Mapping[str, Any]) -> Any:
+        return self._send([(statement.sql, statement.parameters(values))])[0]
+
+    def _later(self, statement: _Statement, values: Mapping[str, Any], must_find: bool) -> bool:
+        """Queue a write when allowed (not inside a savepoint); False: run it now."""
+        if not self.queue or self.conn.in_nested_transaction():
+            return False
+        self._queued.append(_Queued(statement.sql, statement.parameters(values), must_find))
+        return True
+
+    def flush(self) -> None:
+        if self._queued:
+            self._send([])
+
+    # -- the log -------------------------------------------------------------
+
+    def lock_head(self) -> tuple[int, str]:
+        """One round trip: BEGIN, the head lock, the given ids and the expected reads."""
+        s = self.pg_statements
+        items: list[tuple[str, list[Any]]] = [(s.lock.sql, s.lock.parameters({}))]
+        find = s.find(len(self.given_ids)) if self.given_ids else None
+        if find is not None:
+            items.append((find.sql, find.parameters(_ids(self.given_ids))))
+        ahead = s.reads_ahead(self.events)
+        selects = [s.select_by_id(table) for table, _ in ahead]
+        items += [
+            (q.sql, q.parameters({"_id": id})) for q, (_, id) in zip(selects, ahead, strict=True)
+        ]
+        cursors = await_only(self._gather(items))
+        head = cursors[0]
+        if head is None:
+            raise self._translated(
+                self.statements.dialect.loaded_dbapi.OperationalError("no flux_head row"),
+                s.lock.sql,
+                [],
+            )
+        rest = cursors[1:]
+        if find is not None:
+            self._found = {
+                event["id"]: event for event in (_event(find.row(raw)) for raw in rest[0])
+            }
+            rest = rest[1:]
+        for (table, id), select_, raws in zip(ahead, selects, rest, strict=True):
+            self._rows[(table, id)] = select_.row(raws[0]) if raws else None
+        return int(head[0]), str(head[1])
+
+    async def _gather(self, items: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Run `items` in one pipeline: the head row, then each other's rows."""
+        self.round_trips += 1
+        try:
+            cursors = await self._pipeline(items)
+            head = await cursors[0].fetchone()
+            return [head] + [await cursor.fetchall() for cursor in cursors[1:]]
+        except Exception as error:
+            raise self._translated(error, items[0][0], items[0][1]) from error
+
+    def find_by_ids(self, ids: Iterable[str]) -> dict[str, Event] | None:
+        wanted = sorted(set(ids))
+        if self._found is not None and wanted == self.given_ids:
+            return dict(self._found)
+        statement = self.statements.find(len(wanted)) if wanted else None
+        if statement is None:
+            self.flush()
+            return {} if not wanted else None
+        cursor = self._run(statement, _ids(wanted))
+        return {
+            event["id"]: event
+            for event in (_event(statement.row(raw)) for raw in await_only(cursor.fetchall()))
+        }
+
+    def append(self, events: Sequence[Event]) -> None:
+        """The queued writes and the append (events, head, NOTIFY) in one round trip."""
+        if not events:
+            self.flush()
+            return
+        if len(events) > ONE_STATEMENT_MAX or self.fallback_append is None:
+            self.flush()
+            if self.fallback_append is None:
+                raise RuntimeError("PgWrites.append needs fallback_append for large groups")
+            self.fallback_append(self.conn, events)
+            return
+        statement = self.pg_statements.append_statement(len(events))
+        values: dict[str, Any] = {}
+        for i, event in enumerate(events):
+            values.update(
+                {
+                    f"e{i}_seq": event["seq"],
+                    f"e{i}_id": event["id"],
+                    f"e{i}_type": event["type"],
+                    f"e{i}_payload": event.get("payload"),
+                    f"e{i}_meta": event.get("meta"),
+                    f"e{i}_error": bool(event.get("error", False)),
+                    f"e{i}_timestamp": event["timestamp"],
+                }
+            )
+        last = events[-1]
+        values["_seq"] = last["seq"]
+        values["_timestamp"] = last["timestamp"]
+        if self.pg_statements.notify_channel is not None:
+            values["_channel"] = self.pg_statements.notify_channel
+            values["_seq_text"] = str(last["seq"])
+        self._run(statement, values)
+
+    # -- the read model ------------------------------------------------------
+
+    def get(self, table: Table, id: str) -> Row | None:
+        key = (table, id)
+        if key in self._rows:
+            found = self._rows[key]
+            return None if found is None else dict(found)
+        self.pg_statements.learn(self.events, table, id)
+        statement = self.statements.select_by_id(table)
+        raw = await_only(self._run(statement, {"_id": id}).fetchone())
+        return None if raw is None else statement.row(raw)
+
+    def _forget(self, table: Table, id: Any) -> None:
+        if isinstance(id, str):
+            self._rows.pop((table, id), None)
+        else:  # a row without its id: forget the table
+            for key in [k for k in self._rows if k[0] is table]:
+                del self._rows[key]
+
+    def insert(self, table: Table, values: Mapping[str, Any]) -> bool:
+        self._forget(table, values.get("id"))
+        prepared = self.statements.insert(table, tuple(sorted(values)))
+        if prepared is None:
+            self.flush()  # Core runs it next, after what is queued
+            return False
+        statement, defaults = prepared
+        row = dict(values)
+        for name, make in defaults.items():
+            row[name] = make()
+        if not self._later(statement, row, must_find=False):
+            self._run(statement, row)
+        return True
+
+    def update(self, table: Table, id: str, values: Mapping[str, Any]) -> int | None:
+        self._forget(table, id)
+        columns = tuple(sorted(values))
+        statement = self.statements.update(table, columns)
+        if statement is None:
+            self.flush()
+            return None
+        parameters = {f"_v_{name}": values[name] for name in columns}
+        parameters["_id"] = id
+        if self._later(statement, parameters, must_find=True):
+            return 1  # checked when sent (Rerun if it found no row)
+        return int(self._run(statement, parameters).rowcount)
+
+    def delete(self, table: Table, id: str) -> int:
+        self._forget(table, id)
+        statement = self.statements.delete(table)
+        if self._later(statement, {"_id": id}, must_find=True):
+            return 1
+        return int(self._run(statement, {"_id": id}).rowcount)
+
+
+def _ids(ids: Sequence[str]) -> dict[str, str]:
+    return {f"_id{i}": id for i, id in enumerate(ids)}
+
+
+class PgPath:
+    """What Database needs for PostgreSQL on psycopg: the statements, the
+    current transaction's PgWrites and the rerun of a failed queued write."""
+
+    def __init__(
+        self,
+        statements: PgStatements,
+        fallback_append: Callable[[Connection, Sequence[Event]], None],
+    ) -> None:
+        self.statements = statements
+        self.fallback_append = fallback_append
+        self.events: Sequence[Event] = ()
+        self.given_ids: Sequence[str] = ()
+        self.queue = True
+        self.current: PgWrites | None = None
+        self.reruns = 0
+        self.last_round_trips = 0
+        """The last write's round trips before its COMMIT (0: it ran on Core)."""
+
+    @classmethod
+    def for_engine(
+        cls,
+        engine: AsyncEngine,
+        notify_channel: str | None,
+        tables: Mapping[str, Table],
+        fallback_append: Callable[[Connection, Sequence[Event]], None],
+    ) -> PgPath | None:
+        """A PgPath when the engine is PostgreSQL on psycopg; None otherwise."""
+        dialect = engine.dialect
+        if dialect.name != "postgresql" or dialect.driver != "psycopg":
+            return None
+        return cls(PgStatements(dialect, tables, notify_channel), fallback_append)
+
+    def expect(self, ahead: tuple[Sequence[Event], Sequence[str]] | None) -> None:
+        """The next write's events and given ids (for its first round trip)."""
+        self.events, self.given_ids = ahead if ahead is not None else ((), ())
+
+    def writes(self, conn: Connection) -> PgWrites | None:
+        """The statements for the write transaction on `conn`; None when
+        something listens to the engine's cursor events (they see Core only)."""
+        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+            return None
+        if not conn.get_execution_options().get("flux_write"):
+            return None
+        current = self.current
+        if current is None or current.conn is not conn:
+            current = self.current = PgWrites(
+                conn,
+                self.statements,
+                self.events,
+                self.given_ids,
+                self.queue,
+                self.fallback_append,
+            )
+        return current
+
+    async def write(self, engine: AsyncEngine, run: Callable[[Connection], T]) -> T:
+        """`run` in one write transaction; once more, every statement waited for,
+        when a queued write failed (see Rerun)."""
+        try:
+            return await self._once(engine, run, queue=True)
+        except Rerun as rerun:
+            self.reruns += 1
+            log.debug("Running the write again without queued writes: %s", rerun)
+            return await self._once(engine, run, queue=False)
+
+    async def _once(self, engine: AsyncEngine, run: Callable[[Connection], T], queue: bool) -> T:
+        self.queue = queue
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(flux_write=True)
+                async with conn.begin():
+                    return await conn.run_sync(run)
+        finally:
+            self.last_round_trips = self.current.round_trips if self.current is not None else 0
+            self.current = None
+            self.queue = True

@@ -1,0 +1,262 @@
+"""PostgreSQL on psycopg pipelines the store's write transaction
+(server/store/sql/pg_driver.py): the same rows, events and errors as Core, in
+two round trips plus COMMIT once the reducers' reads are learned.
+
+Core runs instead whenever something listens to the engine's cursor events,
+so a store with a no-op listener is the Core reference here.  These tests run
+on psycopg whatever FLUX_TEST_POSTGRES_URL names."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import make_url
+
+from server.store import ChangesetConflict, Event, Store, connect, create_store
+from server.store.sql import exact_string
+from server.store.sql.pg_driver import PgPath
+from shared_reducers.combine import combine_reducers
+from tests.store.items import added, edited, open_items_store, removed, toggled
+from tests.support.backends import BACKENDS, server_database
+
+
+@pytest.fixture
+def pg_url(_server_databases: dict) -> str:
+    """An empty PostgreSQL database, as a postgresql+psycopg URL."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among FLUX_TEST_BACKENDS")
+    database = server_database("postgresql", _server_databases)
+    database.reset()
+    url = make_url(database.url).set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _pg(store: Store) -> PgPath:
+    found = store.get_database().pg
+    assert found is not None, "postgresql+psycopg has the pipelined path"
+    return found
+
+
+def _listened(store: Store) -> None:
+    sa_event.listen(store.get_database().engine.sync_engine, "before_cursor_execute", _nothing)
+
+
+def _nothing(*_args: Any) -> None:
+    pass
+
+
+def _without_timestamps(outcome: Any) -> Any:
+    if isinstance(outcome, list):
+        return [{k: v for k, v in event.items() if k != "timestamp"} for event in outcome]
+    return f"{type(outcome).__name__}: {outcome}"
+
+
+async def _run(store: Store, dispatches: list[Any]) -> list[Any]:
+    outcomes: list[Any] = []
+    for dispatch in dispatches:
+        try:
+            outcomes.append(await store.dispatch(dispatch))
+        except Exception as error:
+            outcomes.append(error)
+    return outcomes
+
+
+async def _dump(store: Store, tables: list[str]) -> dict[str, Any]:
+    database = store.get_database()
+    dump: dict[str, Any] = {
+        "events": [
+            {k: v for k, v in e.items() if k != "timestamp"} for e in await database.events_after(0)
+        ]
+    }
+    for name in tables:
+        dump[name] = [
+            {k: v for k, v in row.items() if k not in ("createdAt", "updatedAt")}
+            for row in await database.rows(name)
+        ]
+    return dump
+
+
+async def test_postgres_pipeline_writes_what_core_writes(pg_url: str) -> None:
+    first: Event = {**added("a", done=True), "id": "e1"}
+    dispatches: list[Any] = [
+        first,
+        {**added("b", "ünïcode ✓"), "id": "e2"},
+        edited("a", "second"),
+        toggled("b"),
+        removed("b"),
+        removed("b"),  # rejected: nothing to remove
+        first,  # a retry: the stored event, nothing written
+        {**added("c"), "id": "e2"},  # the id of another event: refused
+        {"type": "unknown", "payload": None, "meta": {"n": 1}},
+        # one dispatch whose later events read the rows its earlier ones wrote
+        [added("d", "one"), edited("d", "two"), toggled("d"), edited("a", "third")],
+        [added("e"), removed("e"), added("e", "again")],
+    ]
+    dispatches = [
+        [{"id": f"x{i}-{j}", **e} for j, e in enumerate(d)]
+        if isinstance(d, list)
+        else {"id": f"x{i}", **d}
+        for i, d in enumerate(dispatches)
+    ]
+    outcomes, dumps = {}, {}
+    for name in ("pipeline", "core"):
+        store = await open_items_store(pg_url)
+        try:
+            await store.get_database().engine.dispose()
+            async with store.get_database().engine.begin() as conn:
+                await conn.exec_driver_sql("TRUNCATE items, events")
+                await conn.exec_driver_sql("UPDATE flux_head SET seq = 0")
+            if name == "core":
+                _listened(store)
+            outcomes[name] = [_without_timestamps(o) for o in await _run(store, dispatches)]
+            dumps[name] = await _dump(store, ["items"])
+            assert _pg(store).reruns == 0 if name == "pipeline" else True
+        finally:
+            await store.get_database().close()
+    assert outcomes["pipeline"] == outcomes["core"]
+    assert dumps["pipeline"] == dumps["core"]
+    assert [e["seq"] for e in dumps["pipeline"]["events"]] == list(range(1, 14))
+    assert dumps["pipeline"]["items"][0]["text"] == "third"
+
+
+plain_metadata = MetaData()
+plain = Table(
+    "plain",
+    plain_metadata,
+    Column("id", exact_string(50), primary_key=True),
+    Column("name", String(50), nullable=False),
+    Column("count", Integer, nullable=False, default=7),
+    Column("source", String(50), nullable=False, default=lambda ctx: "ctx"),
+)
+
+
+def plain_reducer(collection: Any, event: Event) -> list[Any]:
+    """Writes without reading first: the pipeline queues them unchecked."""
+    payload = event.get("payload") or {}
+    if event["type"] == "added":
+        return collection.insert({"id": payload["id"], "name": payload["name"], "source": "x"})
+    if event["type"] == "addedWithContext":  # a default taking the context: Core inserts
+        return collection.insert({"id": payload["id"], "name": payload["name"]})
+    if event["type"] == "renamed":
+        return collection.update(payload["id"], {"name": payload["name"]})
+    if event["type"] == "dropped":
+        return collection.remove(payload["id"])
+    return collection.no_change()
+
+
+async def _plain_store(url: str) -> Store:
+    database = await connect(url, plain_metadata)
+    return create_store(combine_reducers({"plain": plain_reducer}), database)
+
+
+async def test_postgres_a_queued_write_that_finds_no_row_is_a_conflict(pg_url: str) -> None:
+    """An UPDATE or DELETE sent with the append found nothing: the transaction is
+    rolled back and run again with each write waited for, which fails as Core does."""
+    store = await _plain_store(pg_url)
+    pg = _pg(store)
+    try:
+        await store.dispatch({"type": "added", "payload": {"id": "p1", "name": "one"}})
+        for event in (
+            {"type": "renamed", "payload": {"id": "nobody", "name": "x"}},
+            {"type": "dropped", "payload": {"id": "nobody"}},
+        ):
+            with pytest.raises(ChangesetConflict, match="nobody"):
+                await store.dispatch(event)
+        assert pg.reruns == 2
+        await store.dispatch({"type": "renamed", "payload": {"id": "p1", "name": "uno"}})
+        await store.dispatch({"type": "addedWithContext", "payload": {"id": "p2", "name": "two"}})
+        assert pg.reruns == 2
+        rows = await store.get_database().rows("plain")
+        assert rows == [
+            {"id": "p1", "name": "uno", "count": 7, "source": "x"},
+            {"id": "p2", "name": "two", "count": 7, "source": "ctx"},
+        ]
+        assert [e["seq"] for e in await store.get_database().events_after(0)] == [1, 2, 3]
+    finally:
+        await store.get_database().close()
+
+
+async def test_postgres_a_conflict_fails_its_dispatch_alone_in_a_group(pg_url: str) -> None:
+    store = await _plain_store(pg_url)
+    database = store.get_database()
+    try:
+        await store.dispatch({"type": "added", "payload": {"id": "t1", "name": "one"}})
+        outcomes = await asyncio.gather(
+            *(
+                store.dispatch(
+                    {"type": "added", "payload": {"id": "t1", "name": "again"}}
+                    if i == 2
+                    else {"type": "added", "payload": {"id": f"n{i}", "name": "x"}}
+                )
+                for i in range(5)
+            ),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[2], ChangesetConflict), outcomes[2]
+        assert all(isinstance(o, list) for i, o in enumerate(outcomes) if i != 2)
+        assert [e["seq"] for e in await database.events_after(0)] == [1, 2, 3, 4, 5]
+        assert [row["id"] for row in await database.rows("plain")] == [
+            "n0",
+            "n1",
+            "n3",
+            "n4",
+            "t1",
+        ]
+    finally:
+        await database.close()
+
+
+async def test_postgres_two_round_trips_once_the_reads_are_learned(pg_url: str) -> None:
+    store = await open_items_store(pg_url)
+    pg = _pg(store)
+    try:
+        await store.dispatch(added("a"))
+        # BEGIN + head lock; the reducer's read; the insert + append (+ COMMIT)
+        assert pg.last_round_trips == 3
+        await store.dispatch(added("b"))
+        # BEGIN + head lock + the read learned; the insert + append (+ COMMIT)
+        assert pg.last_round_trips == 2
+        await store.dispatch({**edited("a", "new"), "id": "given"})
+        assert pg.last_round_trips == 3  # itemEdited's read is not learned yet
+        await store.dispatch(edited("b", "new"))
+        assert pg.last_round_trips == 2
+        assert await store.dispatch({**edited("a", "new"), "id": "given"})  # a retry
+        assert pg.last_round_trips == 1  # the given id was found with the lock
+        assert [r["text"] for r in await store.get_database().rows("items")] == ["new", "new"]
+    finally:
+        await store.get_database().close()
+
+
+async def test_postgres_concurrent_stores_keep_seq_gap_free_and_ids_idempotent(
+    pg_url: str,
+) -> None:
+    """Two stores (two processes' worth of connections) on one database: the
+    reads made with the head lock see every commit before it."""
+    stores = [await _plain_store(pg_url) for _ in range(2)]
+    try:
+        for n, store in enumerate(stores):
+            await store.dispatch({"type": "added", "payload": {"id": f"w{n}", "name": "w"}})
+
+        async def one(n: int, i: int) -> list[Any]:
+            same = {"type": "added", "payload": {"id": f"s{i}", "name": "x"}, "id": f"same{i}"}
+            mine = {"type": "renamed", "payload": {"id": f"s{i}", "name": f"by {n}"}}
+            store = stores[n]
+            return [await store.dispatch(same), await store.dispatch(mine)]
+
+        results = await asyncio.gather(
+            *(one(n, i) for i in range(20) for n in range(2)), return_exceptions=True
+        )
+        for result in results:
+            assert isinstance(result, list), result
+        log = await stores[0].get_database().events_after(0)
+        assert [e["seq"] for e in log] == list(range(1, len(log) + 1))
+        assert len([e for e in log if e["id"].startswith("same")]) == 20
+        assert len(log) == 2 + 20 + 40
+        assert await stores[0].get_database().last_seq() == len(log)
+    finally:
+        for store in stores:
+            await store.get_database().close()
