@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from server.store import ConfigurationError, EventRejected, Store
@@ -93,6 +95,44 @@ async def test_the_index_is_kept_in_the_background_after_commits(sqlite_url: str
     assert [row["id"] for row in await past.rows("items", limit=None)] == sorted(
         f"n{i}" for i in range(12)
     )
+    await database.close()
+
+
+async def test_the_index_waits_for_a_quiet_moment_unless_too_many_events_wait(
+    sqlite_url: str,
+) -> None:
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    keeper = snapshots.Snapshotter(database, store.reducer, every=5, quiet=30, most=20)
+    keeper.unsubscribe = store.subscribe(keeper)
+    for i in range(12):  # busy: commits keep coming, 12 < most wait
+        await store.dispatch(added(f"n{i}"))
+    await asyncio.sleep(0.2)
+    assert await versions.indexed_head(database) == 0
+    for i in range(12, 25):  # 25 waiting >= most: indexed without a quiet moment
+        await store.dispatch(added(f"n{i}"))
+    for _ in range(100):
+        if await versions.indexed_head(database) >= 20:
+            break
+        await asyncio.sleep(0.05)
+    assert await versions.indexed_head(database) >= 20
+    await store.dispatch(added("last"))
+    await keeper.close()  # closing indexes what waits at once
+    assert await versions.indexed_head(database) == 26
+    await database.close()
+
+
+async def test_the_index_is_built_after_a_quiet_moment(sqlite_url: str) -> None:
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    keeper = snapshots.Snapshotter(database, store.reducer, every=5, quiet=0.3)
+    keeper.unsubscribe = store.subscribe(keeper)
+    for i in range(6):
+        await store.dispatch(added(f"n{i}"))
+    assert await versions.indexed_head(database) == 0
+    await asyncio.sleep(1.0)
+    assert await versions.indexed_head(database) == 6
+    await keeper.close()
     await database.close()
 
 
