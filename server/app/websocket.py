@@ -6,8 +6,9 @@ starts collecting committed events) *before* it reads the backlog from the
 log, and it remembers the last seq it has passed (`sent`).  Anything queued
 at or below `sent` is a duplicate and skipped; a queued event above
 `sent + 1` means something was missed (another server instance wrote, or the
-queue was joined late), so the connection first reads the log by position
-from `sent`.  With no live event for `ws_poll_seconds` it reads the log too.
+queue was joined late), so the connection first catches up from `sent`: from
+the hub's recent committed events when they cover the gap (no read), else from
+the log by position.  With no live event for `ws_poll_seconds` it reads the log.
 
 While the stream is idle (caught up, its queue empty, nothing being sent),
 the hub writes each new event's frame straight to the socket from the commit's
@@ -202,11 +203,17 @@ class Connection:
         self.sent = events[-1]["seq"]
         return True
 
-    async def catch_up(self, until: int | None = None) -> None:
-        """Send the visible events after `sent` from the log (up to `until`)."""
+    async def catch_up(self, until: int | None = None, *, from_log: bool = False) -> None:
+        """Send the visible events after `sent` (up to `until`): from the hub's recent
+        committed events when they cover them (the connection has joined the hub, so
+        what the hub hands out later comes through the queue), else from the log.
+        `from_log`: always from the log (the safety poll's read)."""
+        hub = self.flux.hub
         while until is None or self.sent < until:
             limit = BACKLOG_PAGE if until is None else min(BACKLOG_PAGE, until - self.sent)
-            page = await self.flux.database.events_after(self.sent, limit)
+            page = None if from_log else hub.recent_after(self.sent, limit)
+            if page is None:
+                page = await self.flux.database.events_after(self.sent, limit)
             await self.send_events(page)
             if len(page) < limit:
                 return
@@ -223,7 +230,7 @@ class Connection:
                     event = await client.queue.get()
             except TimeoutError:
                 self.idle = False
-                await self.catch_up()
+                await self.catch_up(from_log=True)
                 continue
             finally:  # also when the connection ends: nothing more goes out directly
                 self.idle = False

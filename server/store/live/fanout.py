@@ -14,6 +14,11 @@ overflowed: its transport closes it and the client resumes from its last seq.
 Each event is encoded once for all clients (`encoded`, `framed`: small caches
 by seq).
 
+The hub also keeps the last RECENT committed events it handed out, in seq order
+without gaps (`recent_after`), so a client catching up (after connecting, after
+an overflow, to fill a gap) reads them from memory instead of the log when they
+cover what it lacks.
+
 Transport-free: the app's websocket protocol (server/app/websocket.py) owns the
 sockets.
 """
@@ -21,7 +26,9 @@ sockets.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+from collections import deque
 from collections.abc import Callable
 
 from server.store.live.follower import LogFollower, poll_seconds_from_env
@@ -29,6 +36,8 @@ from server.store.store import Store
 from server.store.types import Event
 
 ENCODED_CACHE = 2048
+RECENT = 1024
+"""How many of the last committed events the hub keeps for clients catching up."""
 log = logging.getLogger("flux.fanout")
 
 
@@ -78,6 +87,9 @@ class Hub:
         self._starting = asyncio.Lock()
         self._encoded: dict[int, str] = {}
         self._framed: dict[int, bytes] = {}
+        self._recent: deque[Event] = deque(maxlen=RECENT)
+        self._seen: int | None = None
+        """The last seq handed out (None before the follower started)."""
 
     def encoded(self, event: Event) -> str:
         """The event's message as text (`encode`), encoded once for all clients."""
@@ -107,11 +119,48 @@ class Hub:
         async with self._starting:
             if not self.follower.running:
                 await self.follower.start()
+                self._seen = self.follower.position
+                self._recent.clear()
 
     async def close(self) -> None:
         await self.follower.stop()
 
+    def recent_after(self, after: int, limit: int) -> list[Event] | None:
+        """The committed events after seq `after`, at most `limit`, as far as the hub has
+        handed them out, when its recent events cover them; None when they do not (the
+        caller reads the log).
+
+        Only for a client that has joined: the events the hub hands out later reach
+        its queue, so an answer that stops at the last seq the hub has seen (even an
+        empty one) leaves nothing out."""
+        seen = self._seen
+        if seen is None or after > seen:
+            return None
+        if after == seen:
+            return []
+        recent = self._recent
+        if not recent:
+            return None
+        start = after + 1 - int(recent[0]["seq"])
+        if start < 0:
+            return None  # some of them are no longer kept
+        return list(itertools.islice(recent, start, start + limit))
+
+    def _remember(self, events: list[Event]) -> None:
+        """Keep `events` among the recent ones; a jump in seq starts them afresh, so
+        the recent events are always consecutive."""
+        recent = self._recent
+        for event in events:
+            seq = int(event["seq"])
+            if recent and seq != int(recent[-1]["seq"]) + 1:
+                recent.clear()
+            recent.append(event)
+            self._seen = seq
+
     def _on_commit(self, events: list[Event]) -> None:
+        if not events:
+            return
+        self._remember(events)
         if self._prepare is not None:
             self._prepare(events)
         for client in list(self.clients):
