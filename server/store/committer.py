@@ -144,6 +144,7 @@ class Committer:
         await self.database.write(
             lambda conn, head: self._transaction(conn, head, group, savepoints),
             short=sum(len(r.events) for r in group) <= INLINE_MAX_EVENTS,
+            ahead=([e for r in group for e in r.events], [i for r in group for i in r.given_ids]),
         )
 
     def _transaction(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from server.store.errors import ConfigurationError, StoreError, StoreUnavailable
 from server.store.sql import eventlog
 from server.store.sql.backends import Backend, backend_for, database_url
 from server.store.sql.driver import DriverStatements, DriverWrites
+from server.store.sql.pg_driver import PgPath
 from server.store.types import Event, Row
 
 T = TypeVar("T")
@@ -116,6 +117,8 @@ class Database:
         """The writer connection's busy timeout (ms) as opened (see backends.py)."""
         self._busy_waits = True
         self._driver_writes: DriverWrites | None = None
+        self.pg = PgPath.for_engine(engine, backend.notify_channel, self.tables, backend.append)
+        """PostgreSQL on psycopg: the write transaction pipelined (see pg_driver.py)."""
         self._statements = (
             DriverStatements(writer_engine.dialect, self.tables)
             if writer_engine is not None
@@ -153,6 +156,7 @@ class Database:
         after_commit: Callable[[T], Awaitable[None] | None] | None = None,
         *,
         short: bool = False,
+        ahead: tuple[Sequence[Event], Sequence[str]] | None = None,
     ) -> T:
         """Run `work(conn, (last seq, last timestamp))` in one write transaction
         that holds the log lock.
@@ -166,6 +170,8 @@ class Database:
         writer thread (see `_write_inline`).
         """
         async with self.write_lock:
+            if self.pg is not None:  # `ahead`: the events and their given ids
+                self.pg.expect(ahead)
             async with self.translated():
                 try:
                     result = await self._write_once(work, short)
@@ -197,6 +203,8 @@ class Database:
                     await self._writer.run(self._commit_in_thread, context)
                     return result
             return await self._writer.run(self._write_in_thread, work)
+        if self.pg is not None:
+            return await self.pg.write(self.engine, self._locked(work))
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(flux_write=True)
             async with conn.begin():
@@ -309,6 +317,8 @@ class Database:
         SQLite writer (see driver.py); None elsewhere (Core runs them), and when
         something listens to the engine's cursor events (tracing, a statement
         counter, a test's fault): those see every statement only through Core."""
+        if self.pg is not None:
+            return self.pg.writes(conn)
         if self._statements is None or conn.engine is not self.writer_engine:
             return None
         if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
