@@ -1,4 +1,4 @@
-"""PostgreSQL's write transaction in two or three round trips (psycopg 3 pipeline mode).
+"""PostgreSQL's write transaction in two round trips (psycopg 3 pipeline mode).
 
 Through Core on asyncpg a single-event dispatch makes seven round trips:
 BEGIN, the head lock, the reducer's reads (one each), each row write, the
@@ -11,8 +11,10 @@ once by SQLAlchemy for the engine's dialect as on SQLite (driver.py):
    given ids (`find_by_ids`) and the rows the reducers are expected to read;
 2. the reducers run; a read that was not expected costs one round trip
    (carrying the writes queued so far); the row writes are queued;
-3. one pipeline: the queued writes and the append (events, head and NOTIFY in
-   one statement); then SQLAlchemy's COMMIT.
+3. one pipeline: the queued writes, the append (events, head and NOTIFY in
+   one statement) and COMMIT.  COMMIT goes apart (SQLAlchemy's, after the
+   writes were checked) when a queued UPDATE or DELETE names a row this
+   transaction has not seen (read or inserted): it might find nothing.
 
 Why the reads of step 1 see what the Core path would: in READ COMMITTED each
 statement takes its snapshot when it starts, and the server runs a pipeline's
@@ -57,6 +59,7 @@ log = logging.getLogger("flux.store")
 ONE_STATEMENT_MAX = 16
 """As eventlog.ONE_STATEMENT_MAX: larger groups append through Core."""
 _LEARNED_MAX = 256
+_COMMIT = "COMMIT"
 
 
 class Rerun(Exception):
@@ -149,12 +152,13 @@ def _append(count: int, notify: bool) -> Any:
 
 
 class _Queued:
-    """A write sent with the next pipeline; `must_find` for UPDATE/DELETE."""
+    """A write sent with the next pipeline; `must_find` for UPDATE/DELETE, `sure`
+    when this transaction saw the row (its read, or its own insert)."""
 
-    __slots__ = ("must_find", "parameters", "sql")
+    __slots__ = ("must_find", "parameters", "sql", "sure")
 
-    def __init__(self, sql: str, parameters: list[Any], must_find: bool) -> None:
-        self.sql, self.parameters, self.must_find = sql, parameters, must_find
+    def __init__(self, sql: str, parameters: list[Any], must_find: bool, sure: bool) -> None:
+        self.sql, self.parameters, self.must_find, self.sure = sql, parameters, must_find, sure
 
 
 class PgWrites(DriverWrites):
@@ -182,8 +186,12 @@ class PgWrites(DriverWrites):
         self.fallback_append = fallback_append
         self._queued: list[_Queued] = []
         self._rows: dict[tuple[Table, str], Row | None] = {}
+        self._exists: dict[tuple[Table, str], bool] = {}
+        """Rows this transaction knows to exist or not (read, inserted, deleted)."""
         self._found: dict[str, Event] | None = None
         self.round_trips = 0
+        self.committed = False
+        """COMMIT went with the append (SQLAlchemy's COMMIT then finds nothing to do)."""
 
     # -- sending -------------------------------------------------------------
 
@@ -193,7 +201,7 @@ class PgWrites(DriverWrites):
         async with pg.pipeline():
             for sql, parameters in items:
                 cursor = pg.cursor()
-                await cursor.execute(sql, parameters, prepare=True)
+                await cursor.execute(sql, parameters, prepare=sql != _COMMIT)
                 cursors.append(cursor)
         return cursors
 
@@ -211,17 +219,23 @@ class PgWrites(DriverWrites):
             raise translated from error
         for q, cursor in zip(queued, cursors, strict=False):
             if q.must_find and cursor.rowcount == 0:
+                if self.committed:  # cannot be: each was `sure`, under the head lock
+                    log.error("A write committed with the append found no row: %s", q.sql)
+                    continue
                 raise Rerun(f"no row for {q.sql!r}")
         return cursors[len(queued) :]
 
     def _run(self, statement: _Statement, values: Mapping[str, Any]) -> Any:
         return self._send([(statement.sql, statement.parameters(values))])[0]
 
-    def _later(self, statement: _Statement, values: Mapping[str, Any], must_find: bool) -> bool:
+    def _later(
+        self, statement: _Statement, values: Mapping[str, Any], must_find: bool, sure: bool = True
+    ) -> bool:
         """Queue a write when allowed (not inside a savepoint); False: run it now."""
         if not self.queue or self.conn.in_nested_transaction():
             return False
-        self._queued.append(_Queued(statement.sql, statement.parameters(values), must_find))
+        parameters = statement.parameters(values)
+        self._queued.append(_Queued(statement.sql, parameters, must_find, sure))
         return True
 
     def flush(self) -> None:
@@ -258,6 +272,7 @@ class PgWrites(DriverWrites):
             rest = rest[1:]
         for (table, id), select_, raws in zip(ahead, selects, rest, strict=True):
             self._rows[(table, id)] = select_.row(raws[0]) if raws else None
+            self._exists[(table, id)] = bool(raws)
         return int(head[0]), str(head[1])
 
     async def _gather(self, items: list[tuple[str, list[Any]]]) -> list[Any]:
@@ -285,7 +300,10 @@ class PgWrites(DriverWrites):
         }
 
     def append(self, events: Sequence[Event]) -> None:
-        """The queued writes and the append (events, head, NOTIFY) in one round trip."""
+        """The queued writes, the append (events, head, NOTIFY) and, when no queued
+        UPDATE or DELETE can find nothing (each row was seen by this
+        transaction), COMMIT: one round trip.  Otherwise COMMIT is SQLAlchemy's,
+        after the writes were checked."""
         if not events:
             self.flush()
             return
@@ -315,7 +333,15 @@ class PgWrites(DriverWrites):
         if self.pg_statements.notify_channel is not None:
             values["_channel"] = self.pg_statements.notify_channel
             values["_seq_text"] = str(last["seq"])
-        self._run(statement, values)
+        items = [(statement.sql, statement.parameters(values))]
+        if all(q.sure or not q.must_find for q in self._queued):
+            items.append((_COMMIT, []))
+            self.committed = True
+        try:
+            self._send(items)
+        except BaseException:
+            self.committed = False
+            raise
 
     # -- the read model ------------------------------------------------------
 
@@ -327,20 +353,28 @@ class PgWrites(DriverWrites):
         self.pg_statements.learn(self.events, table, id)
         statement = self.statements.select_by_id(table)
         raw = await_only(self._run(statement, {"_id": id}).fetchone())
-        return None if raw is None else statement.row(raw)
+        found = self._rows[key] = None if raw is None else statement.row(raw)
+        self._exists[key] = found is not None
+        return None if found is None else dict(found)
 
     def _forget(self, table: Table, id: Any) -> None:
+        """The row is being written: its remembered values are no longer valid."""
         if isinstance(id, str):
             self._rows.pop((table, id), None)
         else:  # a row without its id: forget the table
             for key in [k for k in self._rows if k[0] is table]:
                 del self._rows[key]
+            for key in [k for k in self._exists if k[0] is table]:
+                del self._exists[key]
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> bool:
         self._forget(table, values.get("id"))
         prepared = self.statements.insert(table, tuple(sorted(values)))
+        id = values.get("id")
         if prepared is None:
             self.flush()  # Core runs it next, after what is queued
+            if isinstance(id, str):
+                self._exists.pop((table, id), None)
             return False
         statement, defaults = prepared
         row = dict(values)
@@ -348,25 +382,33 @@ class PgWrites(DriverWrites):
             row[name] = make()
         if not self._later(statement, row, must_find=False):
             self._run(statement, row)
+        if isinstance(id, str):  # (when the insert fails, so does the transaction)
+            self._exists[(table, id)] = True
         return True
 
     def update(self, table: Table, id: str, values: Mapping[str, Any]) -> int | None:
         self._forget(table, id)
         columns = tuple(sorted(values))
         statement = self.statements.update(table, columns)
+        key = (table, id)
         if statement is None:
             self.flush()
+            self._exists.pop(key, None)
             return None
         parameters = {f"_v_{name}": values[name] for name in columns}
         parameters["_id"] = id
-        if self._later(statement, parameters, must_find=True):
+        if self._later(statement, parameters, must_find=True, sure=self._exists.get(key, False)):
             return 1  # checked when sent (Rerun if it found no row)
-        return int(self._run(statement, parameters).rowcount)
+        count = int(self._run(statement, parameters).rowcount)
+        self._exists[key] = count > 0
+        return count
 
     def delete(self, table: Table, id: str) -> int:
         self._forget(table, id)
-        statement = self.statements.delete(table)
-        if self._later(statement, {"_id": id}, must_find=True):
+        key = (table, id)
+        sure = self._exists.get(key, False)
+        self._exists[key] = False
+        if self._later(statement := self.statements.delete(table), {"_id": id}, True, sure):
             return 1
         return int(self._run(statement, {"_id": id}).rowcount)
 
@@ -392,7 +434,7 @@ class PgPath:
         self.current: PgWrites | None = None
         self.reruns = 0
         self.last_round_trips = 0
-        """The last write's round trips before its COMMIT (0: it ran on Core)."""
+        """The last write's round trips, COMMIT included (0: it ran on Core)."""
 
     @classmethod
     def for_engine(
@@ -449,6 +491,9 @@ class PgPath:
                 async with conn.begin():
                     return await conn.run_sync(run)
         finally:
-            self.last_round_trips = self.current.round_trips if self.current is not None else 0
+            current = self.current
+            self.last_round_trips = (
+                current.round_trips + (0 if current.committed else 1) if current is not None else 0
+            )
             self.current = None
             self.queue = True
