@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    cast,
     func,
     insert,
     select,
@@ -234,6 +235,18 @@ _PAGE = select(
     events_table.c.error,
     events_table.c.timestamp,
 ).order_by(events_table.c.seq)
+_PAGE_CAST = select(
+    events_table.c.seq,
+    events_table.c.id,
+    events_table.c.type,
+    cast(events_table.c.payload, Text),
+    cast(events_table.c.meta, Text),
+    events_table.c.error,
+    events_table.c.timestamp,
+).order_by(events_table.c.seq)
+"""PostgreSQL: asyncpg decodes a json column itself (json.loads per value, in the
+driver's codec), whatever the type_coerce says; CAST(... AS TEXT) hands over the
+stored text, which _decoded decodes faster."""
 
 
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # json.loads minus its wrappers
@@ -258,7 +271,8 @@ def read_page(conn: Connection, after: int, upto: int, limit: int) -> list[Event
     reader for replay, verify and export: `WHERE seq > :after ... LIMIT :n` on the
     primary key).  payload and meta come back as the driver's text and are decoded
     here once each, without the JSON type's per-value processing."""
-    query = _PAGE.where(events_table.c.seq > after, events_table.c.seq <= upto).limit(limit)
+    page = _PAGE_CAST if conn.dialect.name == "postgresql" else _PAGE
+    query = page.where(events_table.c.seq > after, events_table.c.seq <= upto).limit(limit)
     events: list[Event] = []
     for seq, id, type, payload, meta, error, timestamp in conn.execute(query).all():
         event: Event = {"seq": int(seq), "id": id, "type": type}
