@@ -41,6 +41,10 @@ def _pg(store: Store) -> PgPath:
     return found
 
 
+MODES = pytest.mark.parametrize("simple", [True, False], ids=["simple_query", "pipeline"])
+"""Each round trip as one simple-protocol query (the default) or a psycopg pipeline."""
+
+
 def _listened(store: Store) -> None:
     sa_event.listen(store.get_database().engine.sync_engine, "before_cursor_execute", _nothing)
 
@@ -80,7 +84,8 @@ async def _dump(store: Store, tables: list[str]) -> dict[str, Any]:
     return dump
 
 
-async def test_postgres_pipeline_writes_what_core_writes(pg_url: str) -> None:
+@MODES
+async def test_postgres_pipeline_writes_what_core_writes(pg_url: str, simple: bool) -> None:
     first: Event = {**added("a", done=True), "id": "e1"}
     dispatches: list[Any] = [
         first,
@@ -110,6 +115,7 @@ async def test_postgres_pipeline_writes_what_core_writes(pg_url: str) -> None:
             async with store.get_database().engine.begin() as conn:
                 await conn.exec_driver_sql("TRUNCATE items, events")
                 await conn.exec_driver_sql("UPDATE flux_head SET seq = 0")
+            _pg(store).simple = simple
             if name == "core":
                 _listened(store)
             outcomes[name] = [_without_timestamps(o) for o in await _run(store, dispatches)]
@@ -154,11 +160,15 @@ async def _plain_store(url: str) -> Store:
     return create_store(combine_reducers({"plain": plain_reducer}), database)
 
 
-async def test_postgres_a_queued_write_that_finds_no_row_is_a_conflict(pg_url: str) -> None:
+@MODES
+async def test_postgres_a_queued_write_that_finds_no_row_is_a_conflict(
+    pg_url: str, simple: bool
+) -> None:
     """An UPDATE or DELETE sent with the append found nothing: the transaction is
     rolled back and run again with each write waited for, which fails as Core does."""
     store = await _plain_store(pg_url)
     pg = _pg(store)
+    pg.simple = simple
     try:
         await store.dispatch({"type": "added", "payload": {"id": "p1", "name": "one"}})
         for event in (
@@ -184,8 +194,12 @@ async def test_postgres_a_queued_write_that_finds_no_row_is_a_conflict(pg_url: s
         await store.get_database().close()
 
 
-async def test_postgres_a_conflict_fails_its_dispatch_alone_in_a_group(pg_url: str) -> None:
+@MODES
+async def test_postgres_a_conflict_fails_its_dispatch_alone_in_a_group(
+    pg_url: str, simple: bool
+) -> None:
     store = await _plain_store(pg_url)
+    _pg(store).simple = simple
     database = store.get_database()
     try:
         await store.dispatch({"type": "added", "payload": {"id": "t1", "name": "one"}})
@@ -214,9 +228,13 @@ async def test_postgres_a_conflict_fails_its_dispatch_alone_in_a_group(pg_url: s
         await database.close()
 
 
-async def test_postgres_two_round_trips_once_the_reads_are_learned(pg_url: str) -> None:
+@MODES
+async def test_postgres_two_round_trips_once_the_reads_are_learned(
+    pg_url: str, simple: bool
+) -> None:
     store = await open_items_store(pg_url)
     pg = _pg(store)
+    pg.simple = simple
     try:
         await store.dispatch(added("a"))
         # BEGIN + head lock; the reducer's read; the insert + append + COMMIT
@@ -235,12 +253,16 @@ async def test_postgres_two_round_trips_once_the_reads_are_learned(pg_url: str) 
         await store.get_database().close()
 
 
+@MODES
 async def test_postgres_concurrent_stores_keep_seq_gap_free_and_ids_idempotent(
     pg_url: str,
+    simple: bool,
 ) -> None:
     """Two stores (two processes' worth of connections) on one database: the
     reads made with the head lock see every commit before it."""
     stores = [await _plain_store(pg_url) for _ in range(2)]
+    for store in stores:
+        _pg(store).simple = simple
     try:
         for n, store in enumerate(stores):
             await store.dispatch({"type": "added", "payload": {"id": f"w{n}", "name": "w"}})
