@@ -129,3 +129,35 @@ async def test_a_connection_lost_on_the_loop_thread_is_unavailable(
     assert stored["seq"] == 2
     assert [e["payload"]["id"] for e in await database.events_after(0)] == ["n1", "n3"]
     assert await database.get("items", "n2") is None
+
+
+async def test_a_cancelled_write_keeps_the_connection_until_its_thread_job_ends(
+    traced: tuple[Store, _Threads, Path],
+) -> None:
+    """A caller cancelled while its transaction runs in the writer thread frees the
+    write lock at once, but the thread still has the connection: the next
+    dispatch must not run its body on the loop meanwhile (it queues behind)."""
+    store, threads, _ = traced
+    database = store.get_database()
+    ran: list[str] = []
+    started = threading.Event()
+
+    def slow(conn: Any, head: tuple[int, str]) -> None:
+        ran.append("slow begins")
+        started.set()
+        time.sleep(0.3)
+        ran.append("slow ends")
+
+    slow_write = asyncio.ensure_future(database.write(slow))
+    assert await asyncio.to_thread(started.wait, 10)
+    slow_write.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await slow_write
+    [stored] = await store.dispatch(added("n1"))
+    assert stored["seq"] == 1
+    assert ran == ["slow begins", "slow ends"]
+    assert threads.seen == [threads.seen[0]]
+    assert threads.seen[0] != threading.get_ident()  # it queued in the writer thread
+    [after] = await store.dispatch(added("n2"))  # then the loop's thread again
+    assert after["seq"] == 2
+    assert threads.seen[-1] == threading.get_ident()

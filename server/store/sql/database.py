@@ -51,6 +51,9 @@ class _WriterThread:
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self.pending = 0
+        """Jobs queued or running, counted on the loop's thread: one whose caller
+        was cancelled still runs, and until it ends the connection is the thread's."""
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` in the writer thread; its result or exception."""
@@ -59,6 +62,7 @@ class _WriterThread:
             self._thread.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
+        self.pending += 1
         self._jobs.put((loop, future, fn, args))
         return await future
 
@@ -75,22 +79,29 @@ class _WriterThread:
             try:
                 result = fn(*args)
             except BaseException as error:
-                loop.call_soon_threadsafe(_fail, future, error)
+                self._tell(loop, self._fail, future, error)
             else:
-                loop.call_soon_threadsafe(_succeed, future, result)
+                self._tell(loop, self._succeed, future, result)
+
+    @staticmethod
+    def _tell(loop: asyncio.AbstractEventLoop, settle: Callable[..., None], *args: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, *args)
+        except RuntimeError:  # the loop was closed meanwhile: nobody waits; keep serving
+            pass
+
+    def _succeed(self, future: asyncio.Future[Any], result: Any) -> None:
+        self.pending -= 1
+        if not future.done():  # the awaiting task was cancelled: nobody wants it
+            future.set_result(result)
+
+    def _fail(self, future: asyncio.Future[Any], error: BaseException) -> None:
+        self.pending -= 1
+        if not future.done():
+            future.set_exception(error)
 
 
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
-
-
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.done():  # the awaiting task was cancelled: nobody wants it
-        future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
 
 
 class Database:
@@ -196,7 +207,9 @@ class Database:
         self, work: Callable[[Connection, tuple[int, str]], T], short: bool = False
     ) -> T:
         if self._writer is not None:
-            if short:
+            # Not while a job of a cancelled caller still runs in the thread (it
+            # has the connection): the transaction then queues behind it there.
+            if short and not self._writer.pending:
                 began = self._write_inline(work)
                 if began is not None:
                     context, result = began
