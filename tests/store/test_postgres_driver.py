@@ -16,11 +16,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 
-from server.store import ChangesetConflict, Event, Store, connect, create_store
+from server.store import ChangesetConflict, Event, Store, StoreUnavailable, connect, create_store
 from server.store.sql import exact_string
 from server.store.sql.pg_driver import PgPath
 from shared_reducers.combine import combine_reducers
 from tests.store.items import added, edited, open_items_store, removed, toggled
+from tests.store.test_reconnect import terminate_every_connection
 from tests.support.backends import BACKENDS, server_database
 
 
@@ -286,3 +287,33 @@ async def test_postgres_concurrent_stores_keep_seq_gap_free_and_ids_idempotent(
     finally:
         for store in stores:
             await store.get_database().close()
+
+
+async def test_postgres_the_kept_connection_reconnects_and_a_lost_database_is_unavailable(
+    pg_url: str,
+) -> None:
+    """The writes keep their connection between transactions: terminated from
+    outside (a restart, a failover), the next dispatch runs on a new one; with
+    the server unreachable a dispatch is StoreUnavailable, nothing is written."""
+    store = await open_items_store(pg_url)
+    database = store.get_database()
+    pg = _pg(store)
+    try:
+        await store.dispatch(added("a"))
+        kept = pg._conn
+        assert kept is not None
+        assert await terminate_every_connection(make_url(pg_url)) >= 1
+        await store.dispatch(added("b"))
+        assert pg._conn is not None and pg._conn is not kept
+        assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
+
+        async def unreachable(_engine: Any) -> Any:
+            raise OSError("connection refused")
+
+        await pg.close()
+        pg._kept = unreachable  # type: ignore[method-assign]
+        with pytest.raises(StoreUnavailable):
+            await store.dispatch(added("c"))
+        assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
+    finally:
+        await database.close()

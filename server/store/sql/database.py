@@ -455,6 +455,8 @@ class Database:
         if self._writer is not None and self.writer_engine is not None:
             await self._writer.run(self._close_writer)
             self._writer.stop()
+        if self.pg is not None:
+            await self.pg.close()
         await self.engine.dispose()
 
 

@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 import psycopg
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_only
 
 from server.store.sql.driver import DriverStatements, DriverWrites, _event, _Statement
@@ -478,6 +478,7 @@ class PgPath:
         self.given_ids: Sequence[str] = ()
         self.queue = True
         self.current: PgWrites | None = None
+        self._conn: AsyncConnection | None = None
         self.reruns = 0
         self.simple = SIMPLE
         """Send each round trip as one simple-protocol query (see PgWrites._simple);
@@ -534,17 +535,17 @@ class PgPath:
     async def _once(self, engine: AsyncEngine, run: Callable[[Connection], T], queue: bool) -> T:
         self.queue = queue
         try:
+            kept = await self._kept(engine) if self.simple else None
+            if kept is not None:
+                try:
+                    async with kept.begin():
+                        return await kept.run_sync(run)
+                except BaseException:
+                    if kept.invalidated:
+                        await self.close()
+                    raise
             async with engine.connect() as conn:
-                if self.simple and not _listened(conn.sync_connection):
-                    # autocommit: psycopg sends no BEGIN of its own, PgWrites sends
-                    # it with the head lock; SQLAlchemy's COMMIT stays psycopg's
-                    # commit() (nothing to do once PgWrites committed); the pool
-                    # puts the connection back out of autocommit
-                    conn = await conn.execution_options(
-                        flux_write=True, flux_simple=True, isolation_level="AUTOCOMMIT"
-                    )
-                else:
-                    conn = await conn.execution_options(flux_write=True)
+                conn = await conn.execution_options(flux_write=True)
                 async with conn.begin():
                     return await conn.run_sync(run)
         finally:
@@ -554,3 +555,35 @@ class PgPath:
             )
             self.current = None
             self.queue = True
+
+    async def _kept(self, engine: AsyncEngine) -> AsyncConnection | None:
+        """The writes' own connection, kept open between transactions (no pool
+        checkout, reset and return per dispatch), in autocommit: psycopg sends
+        no BEGIN of its own, PgWrites sends it with the head lock, and
+        SQLAlchemy's COMMIT is psycopg's commit(), which has nothing to do once
+        PgWrites committed.  None when something listens to the cursor events
+        (a pooled connection then runs the transaction through Core)."""
+        conn = self._conn
+        if conn is not None and (conn.closed or conn.invalidated):
+            await self.close()
+            conn = None
+        if conn is None:
+            conn = await engine.connect()
+            try:
+                conn = await conn.execution_options(
+                    flux_write=True, flux_simple=True, isolation_level="AUTOCOMMIT"
+                )
+            except BaseException:
+                await conn.close()
+                raise
+            self._conn = conn
+        return None if _listened(conn.sync_connection) else conn
+
+    async def close(self) -> None:
+        """Give the kept connection back (Database.close, or found invalid)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # a dead connection: the pool has dropped it
+                log.debug("Closing the writes' connection failed", exc_info=True)
