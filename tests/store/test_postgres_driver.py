@@ -311,7 +311,7 @@ async def test_postgres_the_kept_connection_reconnects_and_a_lost_database_is_un
             raise OSError("connection refused")
 
         await pg.close()
-        pg._kept = unreachable  # type: ignore[method-assign]
+        setattr(pg, "_kept", unreachable)  # noqa: B010 - replace the method on this object
         with pytest.raises(StoreUnavailable):
             await store.dispatch(added("c"))
         assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
