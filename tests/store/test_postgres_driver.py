@@ -20,7 +20,7 @@ from server.store import ChangesetConflict, Event, Store, StoreUnavailable, conn
 from server.store.sql import exact_string
 from server.store.sql.pg_driver import PgPath
 from shared_reducers.combine import combine_reducers
-from tests.store.items import added, edited, open_items_store, removed, toggled
+from tests.store.items import added, copied, edited, open_items_store, removed, toggled
 from tests.store.test_reconnect import terminate_every_connection
 from tests.support.backends import BACKENDS, server_database
 
@@ -314,6 +314,35 @@ async def test_postgres_the_kept_connection_reconnects_and_a_lost_database_is_un
         setattr(pg, "_kept", unreachable)  # noqa: B010 - replace the method on this object
         with pytest.raises(StoreUnavailable):
             await store.dispatch(added("c"))
+        assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
+    finally:
+        await database.close()
+
+
+@MODES
+async def test_postgres_a_row_read_in_a_rolled_back_savepoint_is_not_remembered(
+    pg_url: str, simple: bool
+) -> None:
+    """In a group's savepoint rerun, a dispatch that wrote and read a row and then
+    failed leaves nothing behind: the next dispatch of the group reads the row
+    as it is (absent), not as the failed one saw it."""
+    store = await open_items_store(pg_url)
+    _pg(store).simple = simple
+    database = store.get_database()
+    try:
+        # itemCopied reads x after x was written, and writes only the copy
+        failing = [added("x", "first"), copied("x"), removed("nobody")]
+        outcomes = await asyncio.gather(
+            store.dispatch(added("warm")),
+            store.dispatch(failing),
+            store.dispatch(added("x", "second")),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[0], list) and isinstance(outcomes[2], list), outcomes
+        assert isinstance(outcomes[1], Exception), outcomes
+        rows = {row["id"]: row for row in await database.rows("items")}
+        assert sorted(rows) == ["warm", "x"]
+        assert rows["x"]["text"] == "second" and rows["x"]["version"] == 1
         assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
     finally:
         await database.close()

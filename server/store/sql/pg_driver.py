@@ -80,7 +80,7 @@ def _listened(conn: Connection | None) -> bool:
 
 class Rerun(Exception):
     """A queued write failed or found no row: roll back and run the transaction
-    again with every statement waited for (Database.write does)."""
+    again with every statement waited for (PgPath.write does)."""
 
 
 def positional(dialect: Dialect) -> Dialect:
@@ -125,6 +125,8 @@ class PgStatements(DriverStatements):
                 continue
             for key, value in payload.items():
                 if value == id and isinstance(value, str):
+                    if event["type"] not in self.expected and len(self.expected) >= _LEARNED_MAX:
+                        return
                     known = self.expected.setdefault(event["type"], set())
                     if len(known) < _LEARNED_MAX:
                         known.add((table, key))
@@ -399,9 +401,19 @@ class PgWrites(DriverWrites):
         statement = self.statements.select_by_id(table)
         rows = self._run(statement, {"_id": id}).rows
         raw = rows[0] if rows else None
-        found = self._rows[key] = None if raw is None else statement.row(raw)
-        self._exists[key] = found is not None
+        found = None if raw is None else statement.row(raw)
+        if not self.conn.in_nested_transaction():
+            self._rows[key] = found
+        self._know(key, found is not None)
         return None if found is None else dict(found)
+
+    def _know(self, key: tuple[Table, str], exists: bool) -> None:
+        """Remember whether a row exists, except inside a savepoint: rolled back,
+        it would leave a wrong answer behind (a row read there is not kept either)."""
+        if self.conn.in_nested_transaction():
+            self._exists.pop(key, None)
+        else:
+            self._exists[key] = exists
 
     def _forget(self, table: Table, id: Any) -> None:
         """The row is being written: its remembered values are no longer valid."""
@@ -429,7 +441,7 @@ class PgWrites(DriverWrites):
         if not self._later(statement, row, must_find=False):
             self._run(statement, row)
         if isinstance(id, str):  # (when the insert fails, so does the transaction)
-            self._exists[(table, id)] = True
+            self._know((table, id), True)
         return True
 
     def update(self, table: Table, id: str, values: Mapping[str, Any]) -> int | None:
@@ -446,14 +458,14 @@ class PgWrites(DriverWrites):
         if self._later(statement, parameters, must_find=True, sure=self._exists.get(key, False)):
             return 1  # checked when sent (Rerun if it found no row)
         count = self._run(statement, parameters).rowcount
-        self._exists[key] = count > 0
+        self._know(key, count > 0)
         return count
 
     def delete(self, table: Table, id: str) -> int:
         self._forget(table, id)
         key = (table, id)
         sure = self._exists.get(key, False)
-        self._exists[key] = False
+        self._know(key, False)
         if self._later(statement := self.statements.delete(table), {"_id": id}, True, sure):
             return 1
         return self._run(statement, {"_id": id}).rowcount
