@@ -407,6 +407,14 @@ class PgWrites(DriverWrites):
         self._know(key, found is not None)
         return None if found is None else dict(found)
 
+    def _sure(self, key: tuple[Table, str]) -> bool:
+        """The row exists (this transaction saw it).  A row written unseen is
+        learned like a read: the next events of the type read it ahead, so
+        their COMMIT can go with the append."""
+        if key not in self._exists:
+            self.pg_statements.learn(self.events, key[0], key[1])
+        return self._exists.get(key, False)
+
     def _know(self, key: tuple[Table, str], exists: bool) -> None:
         """Remember whether a row exists, except inside a savepoint: rolled back,
         it would leave a wrong answer behind (a row read there is not kept either)."""
@@ -455,7 +463,8 @@ class PgWrites(DriverWrites):
             return None
         parameters = {f"_v_{name}": values[name] for name in columns}
         parameters["_id"] = id
-        if self._later(statement, parameters, must_find=True, sure=self._exists.get(key, False)):
+        sure = self._sure(key)
+        if self._later(statement, parameters, must_find=True, sure=sure):
             return 1  # checked when sent (Rerun if it found no row)
         count = self._run(statement, parameters).rowcount
         self._know(key, count > 0)
@@ -464,7 +473,7 @@ class PgWrites(DriverWrites):
     def delete(self, table: Table, id: str) -> int:
         self._forget(table, id)
         key = (table, id)
-        sure = self._exists.get(key, False)
+        sure = self._sure(key)
         self._know(key, False)
         if self._later(statement := self.statements.delete(table), {"_id": id}, True, sure):
             return 1
