@@ -351,3 +351,39 @@ async def test_postgres_a_row_read_in_a_rolled_back_savepoint_is_not_remembered(
         assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
     finally:
         await database.close()
+
+
+async def test_postgres_a_listener_on_the_kept_connection_gets_a_core_transaction(
+    pg_url: str,
+) -> None:
+    """A cursor-event listener added while the kept (autocommit) connection is in
+    use: Core runs the transaction, with its BEGIN, so the head lock holds."""
+    store = await open_items_store(pg_url)
+    database = store.get_database()
+    pg = _pg(store)
+    try:
+        await store.dispatch(added("a"))
+        kept = await pg._kept(database.engine)
+        assert kept is not None
+        seen: list[str] = []
+        sa_event.listen(
+            database.engine.sync_engine,
+            "before_cursor_execute",
+            lambda _c, _cur, statement, *_args: seen.append(statement),
+        )
+
+        def work(conn: Any) -> str:
+            assert pg.writes(conn) is None
+            assert pg.writes(conn) is None  # BEGIN once
+            conn.exec_driver_sql("SELECT seq FROM flux_head WHERE id = 1 FOR UPDATE")
+            dbapi = conn.connection.dbapi_connection
+            return str(dbapi.driver_connection.info.transaction_status.name)
+
+        async with kept.begin():
+            assert await kept.run_sync(work) == "INTRANS"
+        assert seen.count("BEGIN") == 1
+        assert await store.dispatch(added("b"))  # through Core now: the listener sees it
+        assert any("flux_head" in statement for statement in seen[2:])
+        assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
+    finally:
+        await database.close()

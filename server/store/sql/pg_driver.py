@@ -78,6 +78,14 @@ def _listened(conn: Connection | None) -> bool:
     )
 
 
+def _begin(conn: Connection) -> None:
+    """BEGIN on an autocommit connection, unless a transaction is open."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    if dbapi.driver_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        conn.exec_driver_sql("BEGIN")
+
+
 class Rerun(Exception):
     """A queued write failed or found no row: roll back and run the transaction
     again with every statement waited for (PgPath.write does)."""
@@ -528,7 +536,12 @@ class PgPath:
     def writes(self, conn: Connection) -> PgWrites | None:
         """The statements for the write transaction on `conn`; None when
         something listens to the engine's cursor events (they see Core only)."""
-        if _listened(conn) or not conn.get_execution_options().get("flux_write"):
+        options = conn.get_execution_options()
+        if not options.get("flux_write"):
+            return None
+        if _listened(conn):
+            if options.get("flux_simple"):  # the kept autocommit connection (a listener
+                _begin(conn)  # came after `_kept` looked): Core's statements need BEGIN
             return None
         current = self.current
         if current is None or current.conn is not conn:
