@@ -279,3 +279,32 @@ def test_a_declaration_that_does_not_hold_is_refused() -> None:
     replayer = Replayer(writes_derived, ["items"], derive_at_end=True)
     with pytest.raises(ReplayError, match="changed item_words, which it declares derived"):
         replayer.apply(log[0])
+
+
+def test_fold_equals_apply_event_by_event_and_fails_alike() -> None:
+    log = [
+        {**e, "seq": i, "timestamp": f"2026-01-01T00:00:{i % 60:02d}.000Z"}
+        for i, e in enumerate(random_events(23, 300), start=1)
+    ]
+    one_by_one = Replayer(items.reducer, ["items"])
+    for event in log:
+        one_by_one.apply(event)
+    folded = Replayer(items.reducer, ["items"])
+    folded.fold(log[:120])
+    folded.fold(log[120:])
+    assert folded.state == one_by_one.state and folded.seq == one_by_one.seq == 300
+    assert len(folded.state["items"]) > 3
+
+    with pytest.raises(ReplayError, match="expected seq 301, got 302"):
+        folded.fold([{**log[0], "seq": 302}])
+    existing = next(iter(folded.state["items"]))
+
+    def conflicting(database: Any, event: Event) -> list:
+        return database.collection("items").insert({"id": existing, "text": "again", "done": False})
+
+    with pytest.raises(ReplayError, match="already exists"):
+        Replayer(conflicting, ["items"], state=folded.state, seq=300).fold([{**log[0], "seq": 301}])
+    with pytest.raises(ReplayError, match="reducers reject it"):
+        Replayer(items.reducer, ["items"], seq=300).fold(
+            [{"seq": 301, "id": "e", "type": "itemEdited", "payload": {"id": "nope", "text": "x"}}]
+        )

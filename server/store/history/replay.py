@@ -52,6 +52,8 @@ INSERT_CHUNK = 5000
 the write lock long (about 0.1 s on SQLite), so dispatches go on meanwhile."""
 PAGE = 5000
 """Events read per page: replay, verify and export hold one page of the log at a time."""
+SLICE = 250
+"""Events folded between two yields to the event loop (see fold_yielding)."""
 
 
 async def pages(
@@ -140,7 +142,7 @@ async def replay(
         end = await database.last_seq()
         progress.start("replaying the log", end)
         async for batch in pages(database, 0, end):
-            fold(replayer, batch)
+            await fold_yielding(replayer, batch)
             progress.advance(len(batch))
         replayer.derive()
         progress.finish()
@@ -159,6 +161,19 @@ async def replay(
     return ReplayReport(replayer.seq, caught_up, rows)
 
 
+async def fold_yielding(replayer: Replayer, events: list[Event]) -> None:
+    """fold() a page, SLICE events at a time, yielding to the event loop before
+    each slice.  `pages` has asked for the next page when it hands over this one,
+    but that read is a task: it only advances (the query sent, the driver's thread
+    or the server working, the rows fetched) while the event loop runs.  A fold
+    of the whole page in one synchronous stretch would leave it untouched until
+    the page is done, so the read would not overlap the fold at all; these
+    yields (a few hundred per 100,000 events) let it move a step at a time."""
+    for start in range(0, len(events), SLICE):
+        await asyncio.sleep(0)
+        fold(replayer, events[start : start + SLICE])
+
+
 def fold(replayer: Replayer, events: list[Event]) -> None:
     """Apply a page of events, with the cyclic garbage collector paused meanwhile.
 
@@ -171,8 +186,7 @@ def fold(replayer: Replayer, events: list[Event]) -> None:
     paused = gc.isenabled()
     gc.disable()
     try:
-        for event in events:
-            replayer.apply(event)
+        replayer.fold(events)
     finally:
         if paused:
             gc.enable()
