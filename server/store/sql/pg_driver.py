@@ -68,6 +68,7 @@ ONE_STATEMENT_MAX = 16
 """As eventlog.ONE_STATEMENT_MAX: larger groups append through Core."""
 _LEARNED_MAX = 256
 _COMMIT = "COMMIT"
+_TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK
 SIMPLE = True
 
 
@@ -256,7 +257,9 @@ class PgWrites(DriverWrites):
         await cursor.execute(";".join(sql for sql, _ in items), parameters)
         results = []
         while True:
-            rows = await cursor.fetchall() if cursor.description is not None else []
+            result = cursor.pgresult  # (not .description: it builds its columns each time)
+            has_rows = result is not None and result.status == _TUPLES_OK
+            rows = await cursor.fetchall() if has_rows else []
             results.append(_Result(cursor.rowcount, rows))
             if not cursor.nextset():
                 break
