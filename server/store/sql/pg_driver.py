@@ -1,10 +1,11 @@
 """PostgreSQL's write transaction in two round trips (psycopg 3).
 
-Through Core on asyncpg a single-event dispatch makes seven round trips:
-BEGIN, the head lock, the reducer's reads (one each), each row write, the
-append-and-head statement, COMMIT.  With the `postgresql+psycopg` engine the
-store's write transaction runs its hot statements here instead, on psycopg's
-own connection (the one under SQLAlchemy's, in the same transaction), compiled
+Through Core on asyncpg a single-event dispatch makes a round trip per
+statement: BEGIN, the head lock, each of the reducer's reads, each row
+write, the append-and-head statement, COMMIT (eight for the notes app's
+noteAdded: strace counts 8 sendto per dispatch, against 2 here).  With the
+`postgresql+psycopg` engine the store's write transaction runs its hot
+statements here instead, on psycopg's own connection (the one under SQLAlchemy's, in the same transaction), compiled
 once by SQLAlchemy for the engine's dialect as on SQLite (driver.py):
 
 1. one round trip: BEGIN, the head lock (`SELECT ... FOR UPDATE`), the group's
@@ -17,25 +18,30 @@ once by SQLAlchemy for the engine's dialect as on SQLite (driver.py):
    transaction has not seen (read or inserted): it might find nothing.
 
 A round trip is one simple-protocol query of several statements, the values
-quoted by psycopg's client-side binding, on a connection in autocommit whose
-BEGIN and COMMIT are in those queries (`PgPath.simple`, the default), or a
-psycopg pipeline of prepared statements (extended protocol, one Sync).  The
-first uses about 100-200 µs less of this process's CPU per dispatch (psycopg
-does less per statement); both make the same round trips.
+quoted by psycopg's client-side binding, on a connection kept open in
+autocommit whose BEGIN and COMMIT are in those queries (`PgPath.simple`, the
+default), or a psycopg pipeline of prepared statements (extended protocol,
+one Sync, a pooled connection).  The first used about 200 µs less of this
+process's CPU per noteAdded (psycopg does less per statement); both make the
+same round trips, and the server's CPU per dispatch was the same (about 600
+µs, /proc of its backends).
 
 Why the reads of step 1 see what the Core path would: in READ COMMITTED each
 statement takes its snapshot when it starts, and the server runs a query's
 (or a pipeline's) statements one after the other, so the reads that follow
-the head lock start after it was granted and see every commit before it.  (One single statement
-could not: its snapshot is taken before it waits for the lock.)  Every append
+the head lock start after it was granted and see every commit before it.
+(One single statement could not: its snapshot is taken before it waits for
+the lock.)  Every append
 takes that lock, so the rows the reads return stay as read until this
 transaction writes them; the driver drops a remembered row when it is written.
 
 The expected reads are learned: a read whose id is one of the event's payload
 values is remembered as (event type, table, payload key) and made ahead of
-time for the next events of that type.
+time for the next events of that type; so is a row an event updates or
+deletes without reading it (then its COMMIT can go with the append).  Rows
+read or written inside a savepoint are not remembered.
 
-A queued write is checked when its pipeline returns: an UPDATE or DELETE that
+A queued write is checked when its round trip returns: an UPDATE or DELETE that
 found no row, or any error the database raises for it, would surface later
 than on the Core path, so the transaction is rolled back and run once more
 with every statement waited for (`Rerun`, caught by PgPath.write), which
@@ -179,7 +185,7 @@ def _append(count: int, notify: bool) -> Any:
 
 
 class _Queued:
-    """A write sent with the next pipeline; `must_find` for UPDATE/DELETE, `sure`
+    """A write sent with the next round trip; `must_find` for UPDATE/DELETE, `sure`
     when this transaction saw the row (its read, or its own insert)."""
 
     __slots__ = ("must_find", "parameters", "sql", "sure")
@@ -196,7 +202,7 @@ class _Result:
 
 
 class PgWrites(DriverWrites):
-    """One write transaction's statements on psycopg's connection, pipelined."""
+    """One write transaction's statements on psycopg's connection, batched."""
 
     def __init__(
         self,
