@@ -5,8 +5,9 @@ statement: BEGIN, the head lock, each of the reducer's reads, each row
 write, the append-and-head statement, COMMIT (eight for the notes app's
 noteAdded: strace counts 8 sendto per dispatch, against 2 here).  With the
 `postgresql+psycopg` engine the store's write transaction runs its hot
-statements here instead, on psycopg's own connection (the one under SQLAlchemy's, in the same transaction), compiled
-once by SQLAlchemy for the engine's dialect as on SQLite (driver.py):
+statements here instead, on psycopg's own connection (the one under
+SQLAlchemy's, in the same transaction), compiled once by SQLAlchemy for the
+engine's dialect as on SQLite (driver.py):
 
 1. one round trip: BEGIN, the head lock (`SELECT ... FOR UPDATE`), the group's
    given ids (`find_by_ids`) and the rows the reducers are expected to read;
