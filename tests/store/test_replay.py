@@ -308,3 +308,23 @@ def test_fold_equals_apply_event_by_event_and_fails_alike() -> None:
         Replayer(items.reducer, ["items"], seq=300).fold(
             [{"seq": 301, "id": "e", "type": "itemEdited", "payload": {"id": "nope", "text": "x"}}]
         )
+
+
+async def test_replay_leaves_the_garbage_collector_as_it_found_it(sqlite_url: str) -> None:
+    import gc
+
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    await dispatch_in_batches(store, random_events(9, 40), 8)
+    enabled = gc.isenabled()
+    report = await replay(database, store.reducer)
+    assert report.seq == await database.last_seq() and gc.get_freeze_count() == 0
+    assert gc.isenabled() == enabled
+
+    def failing(database: Any, event: Event) -> list:
+        raise EventRejected("no longer accepted")
+
+    with pytest.raises(ReplayError, match="no longer accepted"):
+        await replay(database, failing)
+    assert gc.get_freeze_count() == 0 and gc.isenabled() == enabled
+    await database.close()

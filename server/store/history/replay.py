@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import gc
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,24 +141,52 @@ async def replay(
         replayer = Replayer(reducer, collection_names(reducer, database), derive_at_end=True)
         end = await database.last_seq()
         progress.start("replaying the log", end)
-        async for batch in pages(database, 0, end):
-            await fold_yielding(replayer, batch)
-            progress.advance(len(batch))
-        replayer.derive()
-        progress.finish()
-        await _bulk_insert(database, fresh, replayer, progress)
-        caught_up = 0
-        for _ in range(rounds):
-            head = await database.last_seq()
-            if head - replayer.seq <= close_enough:
-                break
-            caught_up += await _catch_up(database, fresh, replayer, head)
-        caught_up += await _swap(database, fresh, replayer)
+        with _sparing(replayer):
+            async for batch in pages(database, 0, end):
+                await fold_yielding(replayer, batch)
+                progress.advance(len(batch))
+                gc.freeze()
+            replayer.derive()
+            progress.finish()
+            gc.freeze()
+            await _bulk_insert(database, fresh, replayer, progress)
+            caught_up = 0
+            for _ in range(rounds):
+                head = await database.last_seq()
+                if head - replayer.seq <= close_enough:
+                    break
+                caught_up += await _catch_up(database, fresh, replayer, head)
+            caught_up += await _swap(database, fresh, replayer)
+            rows = {name: len(replayer.state.get(name, {})) for name in fresh}
     except BaseException:
         await _drop_quietly(database, metadata)
         raise
-    rows = {name: len(replayer.state.get(name, {})) for name in fresh}
     return ReplayReport(replayer.seq, caught_up, rows)
+
+
+@contextlib.contextmanager
+def _sparing(replayer: Replayer) -> Iterator[None]:
+    """The replay's state kept out of the cyclic collector's passes while it is
+    built, written and caught up (the block gc.freeze()s what is alive after
+    each page); at the end the state is dropped, the frozen objects go back to
+    the oldest generation and one full collection runs.
+
+    The state only grows and holds no cycle, but every page decoded and every
+    row written allocates enough to trigger collections, and the full ones walk
+    all of it again (plus everything else alive): at 100,000 events that took
+    longer than the fold itself.  Frozen objects are still freed by reference
+    counting; the collector keeps collecting what was allocated since the last
+    freeze (the app's requests meanwhile included); cycles among frozen objects
+    wait for the collection at the end, which runs once the state is gone, so
+    it walks only the rest of the process (and leaves no debt to whatever runs
+    next: the objects promoted meanwhile would otherwise trigger a full pass soon
+    after)."""
+    try:
+        yield
+    finally:
+        replayer.state.clear()
+        gc.unfreeze()
+        gc.collect()
 
 
 async def fold_yielding(replayer: Replayer, events: list[Event]) -> None:
