@@ -36,13 +36,6 @@ from server.store.sql.collection import SqlView, apply_changeset, check_changese
 from server.store.sql.database import Database, is_unavailable
 from server.store.types import Event, RootReducer
 
-INLINE_MAX_EVENTS = 8
-"""A group of at most this many events runs its transaction's body on the event
-loop's thread and only the COMMIT in SQLite's writer thread (Database.write's
-`short`); a larger one runs wholly in the writer thread, so the loop is never
-held long: the body of a noteAdded held it for a median 0.14-0.17 ms alone and
-0.49-0.66 ms in a group of eight (2-core machine shared with other work)."""
-
 Settle = Callable[[list[Event]], None]
 """Told, once per dispatch and in commit order, which events it appended."""
 
@@ -143,7 +136,6 @@ class Committer:
     async def _write(self, group: list[_Request], savepoints: bool) -> None:
         await self.database.write(
             lambda conn, head: self._transaction(conn, head, group, savepoints),
-            short=sum(len(r.events) for r in group) <= INLINE_MAX_EVENTS,
             ahead=([e for r in group for e in r.events], [i for r in group for i in r.given_ids]),
         )
 

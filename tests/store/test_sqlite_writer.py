@@ -1,7 +1,7 @@
-"""SQLite's writer: a small group's transaction body runs on the event loop's
-thread and only its COMMIT in the writer thread; a large group, a write lock
-held by another process, and an engine with cursor listeners keep the whole
-transaction in the writer thread (server/store/sql/database.py)."""
+"""SQLite's writer thread (server/store/sql/database.py): the whole write
+transaction runs there, so the event loop is never blocked on the database
+(another process's write lock, the fsync at COMMIT), and a connection found
+dead is replaced."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 
 from server.store import Event, Store, StoreUnavailable, connect, create_store
-from server.store.committer import INLINE_MAX_EVENTS
-from tests.store.items import added, edited, metadata, reducer
+from tests.store.items import added, metadata, reducer
 
 
 class _Threads:
@@ -44,41 +43,22 @@ async def traced(tmp_path: Path) -> AsyncIterator[tuple[Store, _Threads, Path]]:
         await database.close()
 
 
-async def test_a_single_dispatch_runs_its_body_on_the_loop_thread(
+async def test_the_transaction_runs_in_the_writer_thread(
     traced: tuple[Store, _Threads, Path],
 ) -> None:
     store, threads, _ = traced
-    [first] = await store.dispatch(added("n1"))
-    [second] = await store.dispatch(edited("n1", "changed"))
-    assert threads.seen == [threading.get_ident()] * 2
-    assert (first["seq"], second["seq"]) == (1, 2)
-    database = store.get_database()
-    assert (await database.get("items", "n1") or {})["text"] == "changed"
-    assert [e["seq"] for e in await database.events_after(0)] == [1, 2]
-
-
-async def test_a_large_group_runs_wholly_in_the_writer_thread(
-    traced: tuple[Store, _Threads, Path],
-) -> None:
-    store, threads, _ = traced
-    count = INLINE_MAX_EVENTS * 3
-    outcomes = await asyncio.gather(*(store.dispatch(added(f"n{i}")) for i in range(count)))
-    loop_thread = threading.get_ident()
-    assert len(threads.seen) == count
-    # The first dispatch is a group of one (on the loop's thread); the others
-    # wait for its commit and go together, a group too large for the loop.
-    assert threads.seen[0] == loop_thread
-    assert any(thread != loop_thread for thread in threads.seen)
-    assert sorted(stored["seq"] for [stored] in outcomes) == list(range(1, count + 1))
-    assert len(await store.get_database().rows("items")) == count
+    outcomes = await asyncio.gather(*(store.dispatch(added(f"n{i}")) for i in range(20)))
+    assert len(threads.seen) == 20
+    assert threading.get_ident() not in threads.seen
+    assert len(set(threads.seen)) == 1
+    assert sorted(stored["seq"] for [stored] in outcomes) == list(range(1, 21))
 
 
 async def test_another_process_holding_the_write_lock_does_not_block_the_loop(
     traced: tuple[Store, _Threads, Path],
 ) -> None:
-    """BEGIN IMMEDIATE on the loop's thread does not wait (busy timeout 0): the
-    transaction goes to the writer thread, which waits for the lock."""
-    store, threads, path = traced
+    """The writer thread waits for the lock (busy timeout); the loop goes on."""
+    store, _, path = traced
     await store.dispatch(added("n1"))
     other = sqlite3.connect(path, isolation_level=None)
     try:
@@ -98,13 +78,9 @@ async def test_another_process_holding_the_write_lock_does_not_block_the_loop(
         other.close()
     assert longest < 0.25, f"the loop was blocked for {longest:.3f} s"
     assert stored["seq"] == 2
-    assert threads.seen[1] != threading.get_ident()  # it waited in the writer thread
-    [after] = await store.dispatch(added("n3"))  # and the next one is back on the loop
-    assert after["seq"] == 3
-    assert threads.seen[-1] == threading.get_ident()
 
 
-async def test_a_connection_lost_on_the_loop_thread_is_unavailable(
+async def test_a_connection_lost_in_a_transaction_is_unavailable_then_replaced(
     traced: tuple[Store, _Threads, Path],
 ) -> None:
     """The writer connection closed under a dispatch (as a lost database would):
@@ -131,12 +107,34 @@ async def test_a_connection_lost_on_the_loop_thread_is_unavailable(
     assert await database.get("items", "n2") is None
 
 
-async def test_a_cancelled_write_keeps_the_connection_until_its_thread_job_ends(
+async def test_a_connection_lost_between_transactions_is_replaced(
+    traced: tuple[Store, _Threads, Path],
+) -> None:
+    """Found dead by BEGIN IMMEDIATE (which runs in SQLAlchemy's `begin` event, so
+    SQLAlchemy does not mark the connection invalid itself): that dispatch is
+    StoreUnavailable and the next one opens a new connection, instead of every
+    later dispatch failing on the dead one."""
+    store, _, _ = traced
+    await store.dispatch(added("n1"))
+    database = store.get_database()
+    writer = database._writer_conn  # the test breaks it on purpose
+    assert writer is not None
+    dbapi = writer.connection.dbapi_connection
+    assert dbapi is not None
+    await asyncio.to_thread(dbapi.close)
+    with pytest.raises(StoreUnavailable):
+        await store.dispatch(added("n2"))
+    [stored] = await store.dispatch(added("n3"))
+    assert stored["seq"] == 2
+    assert [e["payload"]["id"] for e in await database.events_after(0)] == ["n1", "n3"]
+
+
+async def test_a_cancelled_write_finishes_before_the_next_transaction(
     traced: tuple[Store, _Threads, Path],
 ) -> None:
     """A caller cancelled while its transaction runs in the writer thread frees the
-    write lock at once, but the thread still has the connection: the next
-    dispatch must not run its body on the loop meanwhile (it queues behind)."""
+    write lock at once; the thread finishes that transaction before it runs the
+    next one on the same connection."""
     store, threads, _ = traced
     database = store.get_database()
     ran: list[str] = []
@@ -156,8 +154,4 @@ async def test_a_cancelled_write_keeps_the_connection_until_its_thread_job_ends(
     [stored] = await store.dispatch(added("n1"))
     assert stored["seq"] == 1
     assert ran == ["slow begins", "slow ends"]
-    assert threads.seen == [threads.seen[0]]
-    assert threads.seen[0] != threading.get_ident()  # it queued in the writer thread
-    [after] = await store.dispatch(added("n2"))  # then the loop's thread again
-    assert after["seq"] == 2
-    assert threads.seen[-1] == threading.get_ident()
+    assert len(threads.seen) == 1

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, MetaData, Table, Transaction, inspect, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -44,16 +44,14 @@ class _WriterThread:
 
     A bare queue and `call_soon_threadsafe` instead of a ThreadPoolExecutor and
     `run_in_executor`: the round trip costs about 27 µs of CPU instead of 42
-    (an empty job, 3,000 hops), once per dispatch.  A daemon thread, so a
+    (an empty job, 3,000 hops); a noteAdded dispatch used 23-30 µs less CPU
+    (the two alternating in one process, four runs).  A daemon thread, so a
     process that never closes its database still exits; SQLite's COMMIT is
     atomic if the exit interrupts it, and its dispatch was not acknowledged."""
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self.pending = 0
-        """Jobs queued or running, counted on the loop's thread: one whose caller
-        was cancelled still runs, and until it ends the connection is the thread's."""
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` in the writer thread; its result or exception."""
@@ -62,7 +60,6 @@ class _WriterThread:
             self._thread.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self.pending += 1
         self._jobs.put((loop, future, fn, args))
         return await future
 
@@ -90,13 +87,13 @@ class _WriterThread:
         except RuntimeError:  # the loop was closed meanwhile: nobody waits; keep serving
             pass
 
-    def _succeed(self, future: asyncio.Future[Any], result: Any) -> None:
-        self.pending -= 1
+    @staticmethod
+    def _succeed(future: asyncio.Future[Any], result: Any) -> None:
         if not future.done():  # the awaiting task was cancelled: nobody wants it
             future.set_result(result)
 
-    def _fail(self, future: asyncio.Future[Any], error: BaseException) -> None:
-        self.pending -= 1
+    @staticmethod
+    def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
         if not future.done():
             future.set_exception(error)
 
@@ -124,9 +121,6 @@ class Database:
         """The read-model tables `connect` created (they start empty)."""
         self.write_lock = asyncio.Lock()
         self._writer_conn: Connection | None = None
-        self._busy_timeout = 0
-        """The writer connection's busy timeout (ms) as opened (see backends.py)."""
-        self._busy_waits = True
         self._driver_writes: DriverWrites | None = None
         self.pg = PgPath.for_engine(engine, backend.notify_channel, self.tables, backend.append)
         """PostgreSQL on psycopg: the write transaction pipelined (see pg_driver.py)."""
@@ -166,7 +160,6 @@ class Database:
         work: Callable[[Connection, tuple[int, str]], T],
         after_commit: Callable[[T], Awaitable[None] | None] | None = None,
         *,
-        short: bool = False,
         ahead: tuple[Sequence[Event], Sequence[str]] | None = None,
     ) -> T:
         """Run `work(conn, (last seq, last timestamp))` in one write transaction
@@ -175,17 +168,13 @@ class Database:
         Writers of this process queue on `write_lock`, which is held until
         `after_commit(result)` has run, so whatever it does happens in commit
         order.  Across processes the head-row lock serializes appends.
-
-        `short` (a small group of dispatches): SQLite's writer may run the
-        transaction's body on the calling thread and only its COMMIT in the
-        writer thread (see `_write_inline`).
         """
         async with self.write_lock:
             if self.pg is not None:  # `ahead`: the events and their given ids
                 self.pg.expect(ahead)
             async with self.translated():
                 try:
-                    result = await self._write_once(work, short)
+                    result = await self._write_once(work)
                 except _StaleConnection as stale:
                     # The pooled connection was dead before anything ran on it (the
                     # server restarted, a failover, an idle timeout): the pool has
@@ -194,7 +183,7 @@ class Database:
                     # per checkout.  A second failure is the database's answer.
                     log.info("Reconnecting after a stale connection: %s", stale.error)
                     try:
-                        result = await self._write_once(work, short)
+                        result = await self._write_once(work)
                     except _StaleConnection as again:
                         raise again.error from None
             if after_commit is not None:
@@ -203,18 +192,8 @@ class Database:
                     await outcome
             return result
 
-    async def _write_once(
-        self, work: Callable[[Connection, tuple[int, str]], T], short: bool = False
-    ) -> T:
+    async def _write_once(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
         if self._writer is not None:
-            # Not while a job of a cancelled caller still runs in the thread (it
-            # has the connection): the transaction then queues behind it there.
-            if short and not self._writer.pending:
-                began = self._write_inline(work)
-                if began is not None:
-                    context, result = began
-                    await self._writer.run(self._commit_in_thread, context)
-                    return result
             return await self._writer.run(self._write_in_thread, work)
         if self.pg is not None:
             return await self.pg.write(self.engine, self._locked(work))
@@ -232,72 +211,11 @@ class Database:
         if conn is None or conn.closed or conn.invalidated:
             conn = self._writer_conn = self.writer_engine.connect()
             conn.execution_options(flux_write=True)
-            dbapi = conn.connection.dbapi_connection
-            assert dbapi is not None
-            self._busy_timeout = int(dbapi.execute("PRAGMA busy_timeout").fetchone()[0])
-            self._busy_waits = True
         return conn
-
-    def _wait_when_busy(self, conn: Connection, wait: bool) -> None:
-        """Set the writer connection's busy timeout: the configured one (BEGIN
-        IMMEDIATE waits for another process's write lock) or zero (it fails at once)."""
-        if self._busy_waits != wait:
-            dbapi = conn.connection.dbapi_connection
-            assert dbapi is not None
-            dbapi.execute(f"PRAGMA busy_timeout={self._busy_timeout if wait else 0}")
-            self._busy_waits = wait
-
-    def _write_inline(
-        self, work: Callable[[Connection, tuple[int, str]], T]
-    ) -> tuple[Transaction, T] | None:
-        """The transaction's body on the event loop's thread: BEGIN IMMEDIATE, the
-        head, the reducers' reads and the writes; returns the open transaction
-        (for `_commit_in_thread`) and the result.
-
-        Running the body here saves the hop to the writer thread and the two
-        threads' turns with the GIL around it (docs/benchmarks.md section 2);
-        the COMMIT, which waits for the disk (fsync), stays in the writer thread
-        so the loop is not blocked on it.  Nor is it blocked on another
-        process's write lock: BEGIN IMMEDIATE runs with a zero busy timeout here,
-        and when the lock is taken (SQLITE_BUSY) this returns None and the
-        caller runs the whole transaction in the writer thread, which waits.
-        None too when something listens to the engine's cursor events (tracing,
-        a statement counter, a test's fault): they keep the thread path."""
-        conn = self._writer_connection()
-        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
-            return None
-        self._wait_when_busy(conn, False)
-        try:
-            context = conn.begin()
-        except DBAPIError as error:
-            if _is_busy(error) and not error.connection_invalidated:
-                return None
-            self._after_failure(conn, error)
-            raise
-        context.__enter__()
-        try:
-            result = self._locked(work)(conn)
-        except BaseException as error:
-            try:
-                context.__exit__(type(error), error, error.__traceback__)
-            finally:
-                self._after_failure(conn, error)
-            raise
-        return context, result
-
-    def _commit_in_thread(self, context: Transaction) -> None:
-        """COMMIT (the fsync) of a transaction `_write_inline` began."""
-        conn = context.connection
-        try:
-            context.__exit__(None, None, None)
-        except BaseException as error:
-            self._after_failure(conn, error)
-            raise
 
     def _write_in_thread(self, work: Callable[[Connection, tuple[int, str]], T]) -> T:
         """One write transaction, wholly in the writer thread, on its connection."""
         conn = self._writer_connection()
-        self._wait_when_busy(conn, True)
         try:
             with conn.begin():
                 return self._locked(work)(conn)
@@ -458,12 +376,6 @@ class Database:
         if self.pg is not None:
             await self.pg.close()
         await self.engine.dispose()
-
-
-def _is_busy(error: DBAPIError) -> bool:
-    """SQLite's SQLITE_BUSY (another connection holds the lock), extended codes included."""
-    code = getattr(error.orig, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF == 5
 
 
 def is_unavailable(error: DBAPIError) -> bool:
