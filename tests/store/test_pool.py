@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import QueuePool, event, text
 
 from server.store import ConfigurationError, connect
 
@@ -24,6 +24,7 @@ async def test_a_burst_of_reads_reuses_the_kept_connections(
 
     try:
         pool = database.engine.sync_engine.pool
+        assert isinstance(pool, QueuePool)  # (AsyncAdaptedQueuePool for async drivers)
         assert pool.size() == 3
         event.listen(pool, "connect", count)
         one = lambda conn: conn.execute(text("SELECT 1")).scalar()  # noqa: E731
