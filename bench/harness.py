@@ -171,6 +171,22 @@ async def scratch_database(backend: str, workdir: Path) -> AsyncIterator[str]:
         await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+FLUX_PG_DRIVER = os.environ.get("FLUX_BENCH_PG_DRIVER", "psycopg")
+"""The driver of flux's own PostgreSQL URLs in the benches: psycopg, whose write
+transaction is pipelined (server/store/sql/pg_driver.py); asyncpg for the Core path."""
+
+
+def flux_url(url: str) -> str:
+    """`url` with flux's PostgreSQL driver (FLUX_BENCH_PG_DRIVER); others unchanged.
+    Baselines keep the URL they were given (asyncpg)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    return parsed.set(drivername=f"postgresql+{FLUX_PG_DRIVER}").render_as_string(
+        hide_password=False
+    )
+
+
 def plot(result: Result, path: Path) -> None:
     """A bar chart of ours vs baseline per row, ratios on top."""
     import matplotlib

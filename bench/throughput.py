@@ -37,7 +37,16 @@ from pathlib import Path
 import httpx
 
 from bench.fanout import PASSWORD, ROOT, free_port, spawn, wait_http, wait_line
-from bench.harness import Result, Row, alternate, median, percentile, scratch_database
+from bench.harness import (
+    FLUX_PG_DRIVER,
+    Result,
+    Row,
+    alternate,
+    median,
+    percentile,
+    scratch_database,
+)
+from bench.harness import flux_url as flux_pg_url
 
 NAME = "throughput"
 TITLE = "End-to-end throughput: 64 HTTP clients vs a plain CRUD app"
@@ -159,9 +168,10 @@ async def _one_backend(
 ) -> tuple[list[Row], list[str]]:
     notes: list[str] = []
     async with (
-        scratch_database(backend, workdir) as flux_url,
+        scratch_database(backend, workdir) as scratch_url,
         scratch_database(backend, workdir) as crud_url,
     ):
+        flux_url = flux_pg_url(scratch_url)  # flux on psycopg (pipelined writes)
         await _add_flux_user(flux_url)
         port, crud_port = free_port(), free_port()
         flux_origin, crud_origin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{crud_port}"
@@ -312,7 +322,9 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         f"{CLIENTS} HTTP clients (own sessions) x {per_client} requests per round (add, edit, ...), "
         f"{rounds} alternating rounds, medians; flux fans every event out to {WATCHERS} "
         "websocket clients in another process. Throughput ratio shown as baseline / flux "
-        "(above 1: flux is slower)."
+        "(above 1: flux is slower).",
+        f"PostgreSQL: flux on postgresql+{FLUX_PG_DRIVER} (FLUX_BENCH_PG_DRIVER), the CRUD app "
+        "on postgresql+asyncpg.",
     ]
     for backend in backends:
         backend_rows, backend_notes = await _one_backend(
