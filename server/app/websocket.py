@@ -197,8 +197,10 @@ class Connection:
         if visible is None:
             return False
         hub = self.flux.hub
-        for event in visible:
-            wire.write(hub.framed(event, text_frame))
+        if len(visible) == 1:
+            wire.write(hub.framed(visible[0], text_frame))
+        elif visible:  # a group commit's events: one frame each, one write (one syscall)
+            wire.write(b"".join([hub.framed(event, text_frame) for event in visible]))
         self.count += len(visible)
         self.sent = events[-1]["seq"]
         return True

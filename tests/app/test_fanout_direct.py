@@ -71,3 +71,22 @@ def test_the_frame_is_a_text_frame_of_the_encoded_event() -> None:
     data = text.encode()
     assert frame[0] == 0x81  # FIN + text opcode
     assert frame[1] == len(data) and frame[2:] == data  # unmasked, as a server sends
+
+
+async def test_a_commits_events_go_out_in_one_write_as_one_frame_each(
+    sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = count_direct_writes(monkeypatch)
+    ada = await sqlite_server.client("ada")
+    await ada.ok(added("n1"))
+    async with ada.websocket(after=1) as ws:
+        assert (await receive(ws))["type"] == "hello"
+        await ada.ok(content_edited("n1", "warm"))  # n1's facts cached: direct from now on
+        assert [e["seq"] for e in await receive_events(ws, 1)] == [2]
+        before = len(written)
+        await ada.ok([content_edited("n1", t) for t in ("a", "b", "c")])  # one commit
+        events = await receive_events(ws, 3)  # three messages
+        assert [e["seq"] for e in events] == [3, 4, 5]
+        assert [e["payload"]["text"] for e in events] == ["a", "b", "c"]
+    assert len(written) - before == 1  # one write for the socket
+    assert written[-1].count(b'"type": "event"') == 3
