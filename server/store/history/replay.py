@@ -52,8 +52,6 @@ INSERT_CHUNK = 5000
 the write lock long (about 0.1 s on SQLite), so dispatches go on meanwhile."""
 PAGE = 5000
 """Events read per page: replay, verify and export hold one page of the log at a time."""
-SLICE = 250
-"""Events folded between two yields to the event loop (see fold_yielding)."""
 
 
 async def pages(
@@ -61,9 +59,12 @@ async def pages(
 ) -> AsyncIterator[list[Event]]:
     """The logged events with after < seq <= upto, a page (one short read
     transaction, `WHERE seq > :after ORDER BY seq LIMIT :size`) at a time, each
-    event decoded once (eventlog.read_page).  The next page is read while the
-    caller works on this one (the read runs in the database's thread or on the
-    network): at most two pages are held."""
+    event decoded once (eventlog.read_page).  The next page's read is a task
+    started when this one is handed over: it advances only while the caller
+    awaits (a caller that folds the page synchronously, as replay does, gets no
+    overlap; folding in slices with a yield before each was measured and was not
+    faster: the read's decoding shares the event loop's thread, and SQLite's
+    driver thread contends for the GIL).  At most two pages are held."""
     size = size or PAGE
 
     def read(start: int) -> asyncio.Future[list[Event]]:
@@ -143,7 +144,7 @@ async def replay(
         progress.start("replaying the log", end)
         with _sparing(replayer):
             async for batch in pages(database, 0, end):
-                await fold_yielding(replayer, batch)
+                fold(replayer, batch)
                 progress.advance(len(batch))
                 gc.freeze()
             replayer.derive()
@@ -187,19 +188,6 @@ def _sparing(replayer: Replayer) -> Iterator[None]:
         replayer.state.clear()
         gc.unfreeze()
         gc.collect()
-
-
-async def fold_yielding(replayer: Replayer, events: list[Event]) -> None:
-    """fold() a page, SLICE events at a time, yielding to the event loop before
-    each slice.  `pages` has asked for the next page when it hands over this one,
-    but that read is a task: it only advances (the query sent, the driver's thread
-    or the server working, the rows fetched) while the event loop runs.  A fold
-    of the whole page in one synchronous stretch would leave it untouched until
-    the page is done, so the read would not overlap the fold at all; these
-    yields (a few hundred per 100,000 events) let it move a step at a time."""
-    for start in range(0, len(events), SLICE):
-        await asyncio.sleep(0)
-        fold(replayer, events[start : start + SLICE])
 
 
 def fold(replayer: Replayer, events: list[Event]) -> None:
