@@ -66,6 +66,16 @@ def row_after(conn: Connection, note_id: str, seq: int) -> Row | None:
     return row
 
 
+def _added_by(user: User, event: Event) -> bool:
+    """A `noteAdded` of `user`'s: its note is theirs (its author is the event's
+    user), so they see it whatever its privacy, with no facts to read (the
+    answer to their own POST of a new note made one read-model read)."""
+    if event.get("type") != NOTE_ADDED:
+        return False
+    meta = event.get("meta")
+    return isinstance(meta, dict) and meta.get("user") == user.name
+
+
 class Visibility:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -115,12 +125,21 @@ class Visibility:
     async def events(self, user: User, events: list[Event]) -> list[Event]:
         """The events `user` may see, in their order (privacy changes: see the module)."""
         self.forget(events)
-        ids = [n for n in (note_id_of(e) for e in events) if n is not None]
+        ids = [
+            n
+            for n, e in ((note_id_of(e), e) for e in events)
+            if n is not None and not _added_by(user, e)
+        ]
         facts = await self.facts(ids)
         visible = []
         for event in events:
             note = note_id_of(event)
-            if note is None or can_see(user, facts.get(note)) or await self.hid_from_all(event):
+            if (
+                note is None
+                or _added_by(user, event)
+                or can_see(user, facts.get(note))
+                or await self.hid_from_all(event)
+            ):
                 visible.append(event)
         return await self.with_rows(visible)
 

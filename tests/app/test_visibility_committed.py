@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from server.app.users import User
 from server.app.visibility import Visibility
 
@@ -64,3 +66,16 @@ def test_the_same_list_is_answered_for_every_socket_and_each_user_alike() -> Non
         assert [e["seq"] for e in visibility.events_now(BOB, mixed) or []] == [3, 4]
     # a new list is worked out anew (its note's facts now cached from `mixed`)
     assert [e["seq"] for e in visibility.events_now(ADA, [edited(5, "p")]) or []] == []
+
+
+async def test_the_answer_to_a_users_own_new_notes_needs_no_read() -> None:
+    """The POST's answer (Visibility.events) before the hub has seen the commit."""
+    visibility = Visibility(NoReads())  # type: ignore[arg-type]
+    mine = [added(1, "secret", "ada", True), added(2, "open", "ada", None)]
+    assert [e["seq"] for e in await visibility.events(ADA, mine)] == [1, 2]
+
+
+async def test_someone_elses_new_note_is_still_looked_up() -> None:
+    visibility = Visibility(NoReads())  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="read the database"):
+        await visibility.events(BOB, [added(1, "secret", "ada", True)])
