@@ -192,7 +192,10 @@ def _configure_sqlite(engine: Engine, synchronous: str, begin_on_driver: bool = 
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        if conn.get_execution_options().get("flux_write"):
+        options = conn.get_execution_options()
+        if options.get("flux_no_begin"):  # a single-statement read (Database.read)
+            return
+        if options.get("flux_write"):
             listened = conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute
             if begin_on_driver and not listened:
                 _begin_immediate(conn)
