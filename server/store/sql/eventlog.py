@@ -161,7 +161,7 @@ def append_in_one_statement(
     key = (len(events), notify)
     statement = _ONE_STATEMENT.get(key)
     if statement is None:
-        statement = _one_statement(len(events), notify)
+        statement = one_statement(len(events), notify)
         if len(_ONE_STATEMENT) < 64:  # group sizes: a handful in practice
             _ONE_STATEMENT[key] = statement
     params: dict[str, Any] = {}
@@ -176,7 +176,9 @@ def append_in_one_statement(
     conn.execute(statement, params)
 
 
-def _one_statement(count: int, notify: bool) -> Any:
+def one_statement(count: int, notify: bool) -> Any:
+    """The statement that appends `count` events, moves the head and (with
+    `notify`) sends the wake-up: PostgreSQL's data-modifying CTEs."""
     # One single-row INSERT per event, each its own CTE: SQLAlchemy caches the
     # compiled form of those (a multi-row VALUES has no cache key and would be
     # compiled on every call, several ms).

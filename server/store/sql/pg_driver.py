@@ -59,13 +59,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_only
 
 from server.store.sql.driver import DriverStatements, DriverWrites, _event, _Statement
-from server.store.sql.eventlog import events_table, head_table
+from server.store.sql.eventlog import head_table, one_statement
 from server.store.types import Event, Row
 
 T = TypeVar("T")
@@ -130,7 +130,7 @@ class PgStatements(DriverStatements):
         found = self._appends.get(count)
         if found is None:
             found = self._appends[count] = _Statement(
-                _append(count, self.notify_channel is not None), self.dialect
+                one_statement(count, self.notify_channel is not None), self.dialect
             )
         return found
 
@@ -159,30 +159,6 @@ class PgStatements(DriverStatements):
                 if isinstance(value, str):
                     wanted[(table, value)] = None
         return list(wanted)
-
-
-def _append(count: int, notify: bool) -> Any:
-    """As eventlog.append_in_one_statement: the inserts, the head and the wake-up."""
-    names = ("seq", "id", "type", "payload", "meta", "error", "timestamp")
-    inserts = [
-        insert(events_table)
-        .values(**{n: bindparam(f"e{i}_{n}", type_=events_table.c[n].type) for n in names})
-        .cte(f"ins{i}")
-        for i in range(count)
-    ]
-    move = (
-        update(head_table)
-        .where(head_table.c.id == 1)
-        .values(seq=bindparam("_seq"), timestamp=bindparam("_timestamp"))
-    )
-    if not notify:
-        return move.add_cte(*inserts)
-    head = move.returning(head_table.c.seq).cte("head")
-    return (
-        select(func.pg_notify(bindparam("_channel"), bindparam("_seq_text")))
-        .select_from(head)
-        .add_cte(*inserts)
-    )
 
 
 class _Queued:
