@@ -228,3 +228,25 @@ async def _add_one(url: str, id: str) -> None:
     store = await open_two_tables(url)
     await store.dispatch(added(id))
     await store.get_database().close()
+
+
+async def test_verify_leaves_the_garbage_collector_as_it_found_it(sqlite_url: str) -> None:
+    """Verify keeps its folded state out of the collector's passes (as replay does)
+    and gives everything back: nothing frozen, the collector as it was."""
+    import gc
+
+    await _fill(sqlite_url)
+    store = await open_items_store(sqlite_url)
+    database = store.get_database()
+    enabled = gc.isenabled()
+    report = await verify(database, store.reducer)
+    assert report.ok and report.seq == await database.last_seq()
+    assert gc.get_freeze_count() == 0 and gc.isenabled() == enabled
+
+    def failing(collection: Collection, event: Event) -> Changeset:
+        raise ValueError("a broken reducer")
+
+    with pytest.raises(Exception, match="a broken reducer"):
+        await verify(database, combine_reducers({"items": failing}))
+    assert gc.get_freeze_count() == 0 and gc.isenabled() == enabled
+    await database.close()

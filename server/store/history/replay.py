@@ -142,7 +142,7 @@ async def replay(
         replayer = Replayer(reducer, collection_names(reducer, database), derive_at_end=True)
         end = await database.last_seq()
         progress.start("replaying the log", end)
-        with _sparing(replayer):
+        with sparing(replayer):
             async for batch in pages(database, 0, end):
                 fold(replayer, batch)
                 progress.advance(len(batch))
@@ -166,7 +166,7 @@ async def replay(
 
 
 @contextlib.contextmanager
-def _sparing(replayer: Replayer) -> Iterator[None]:
+def sparing(replayer: Replayer) -> Iterator[None]:
     """The replay's state kept out of the cyclic collector's passes while it is
     built, written and caught up (the block gc.freeze()s what is alive after
     each page); at the end the state is dropped, the frozen objects go back to

@@ -13,6 +13,7 @@ one page, never a second copy of the tables.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Table, select
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.store.errors import StoreError
 from server.store.history.inmemory import Replayer, canonical, collection_names
 from server.store.history.progress import Reporter, Silent
-from server.store.history.replay import PAGE
+from server.store.history.replay import PAGE, fold, sparing
 from server.store.sql import eventlog
 from server.store.sql.database import Database
 from server.store.types import RootReducer, Row
@@ -68,14 +69,21 @@ async def _verify_in(
 ) -> VerifyReport:
     seq = await conn.run_sync(eventlog.last_seq)
     replayer = Replayer(reducer, collection_names(reducer, database))
+    with sparing(replayer):  # the folded state kept out of the collector's passes
+        return await _fold_and_compare(conn, database, replayer, seq, progress)
+
+
+async def _fold_and_compare(
+    conn: AsyncConnection, database: Database, replayer: Replayer, seq: int, progress: Reporter
+) -> VerifyReport:
     progress.start("replaying the log", seq)
     after = 0
     while after < seq:
         batch = await conn.run_sync(eventlog.read_page, after, seq, PAGE)
         if not batch:
             break
-        for event in batch:
-            replayer.apply(event)
+        fold(replayer, batch)
+        gc.freeze()
         after = batch[-1]["seq"]
         progress.advance(len(batch))
     progress.finish()
