@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, delete, insert, select
+from sqlalchemy import delete, insert
 
 from bench.harness import Result, Row, alternate
 from bench.timemachine import USERS, _Pool
@@ -179,34 +179,20 @@ async def _at_helper(url: str, every: int, samples: int) -> dict[str, float]:
 
 
 async def _replay_ratio(url: str, rounds: int) -> tuple[list[float], list[float], int, int]:
-    """replay() vs Core: read every event (JSON decoded by the column type), then
-    executemany the final rows into an empty copy of the notes table."""
+    """replay() vs Core as in bench.rebuild: read every event (JSON decoded by the
+    column type), then executemany the final rows of every read-model table into
+    empty copies of them."""
+    from bench.rebuild import copies, read_with_core
     from server.app.notes_store import open_notes_store
-    from server.app.schema import notes
     from server.store.history import replay
-    from server.store.sql.eventlog import events_table
 
     store = await open_notes_store(url)
     database = store.get_database()
-    final = await database.rows("notes")
-    target = notes.to_metadata(MetaData(), name="notes_million_copy")
+    final = {name: await database.rows(name) for name in database.tables}
+    targets = copies(database.tables)
+    metadata = next(iter(targets.values())).metadata
     async with database.engine.begin() as conn:
-        await conn.run_sync(lambda c: target.create(c, checkfirst=True))
-    page = 5000
-
-    def read_all(conn: Connection) -> int:
-        after, count = 0, 0
-        while True:
-            rows = conn.execute(
-                select(events_table)
-                .where(events_table.c.seq > after)
-                .order_by(events_table.c.seq)
-                .limit(page)
-            ).all()
-            if not rows:
-                return count
-            count += len(rows)
-            after = rows[-1].seq
+        await conn.run_sync(lambda c: metadata.create_all(c))
 
     async def ours(_: int) -> float:
         start = time.perf_counter()
@@ -215,24 +201,27 @@ async def _replay_ratio(url: str, rounds: int) -> tuple[list[float], list[float]
 
     async def core(_: int) -> float:
         async with database.engine.begin() as conn:
-            await conn.execute(delete(target))
+            for target in targets.values():
+                await conn.execute(delete(target))
         start = time.perf_counter()
         async with database.engine.connect() as conn:
-            read = await conn.run_sync(read_all)
+            read = await conn.run_sync(read_with_core)
         async with database.engine.begin() as conn:
-            await conn.execute(insert(target), final)
+            for name, target in targets.items():
+                if final[name]:
+                    await conn.execute(insert(target), final[name])
         assert read == await database.last_seq()
         return time.perf_counter() - start
 
     try:
         mine, theirs = await alternate(ours, core, rounds)
-        assert await database.rows("notes") == final
+        assert {n: await database.rows(n) for n in final} == final
         async with database.engine.begin() as conn:
-            await conn.run_sync(lambda c: target.drop(c))
+            await conn.run_sync(lambda c: metadata.drop_all(c))
         events = await database.last_seq()
     finally:
         await database.close()
-    return mine, theirs, events, len(final)
+    return mine, theirs, events, sum(len(rows) for rows in final.values())
 
 
 def _met(ok: bool) -> str:
@@ -266,12 +255,12 @@ async def run(quick: bool, workdir: Path, backends: list[str], events: int | Non
     wall, rss, said = measured(helper)
     figures["history index + at()"] = (wall, rss)
     at = json.loads(said.strip().splitlines()[-1])
-    mine, theirs, logged, notes = await _replay_ratio(url, rounds)
+    mine, theirs, logged, left = await _replay_ratio(url, rounds)
     for path in (source, exported):
         path.unlink()
     rows = [
         Row.of_samples(
-            f"sqlite, replay()\n{logged:,} events, {notes:,} rows",
+            f"sqlite, replay()\n{logged:,} events, {left:,} rows",
             mine,
             theirs,
             "seconds",
