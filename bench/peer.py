@@ -14,7 +14,6 @@ synchronous=OFF, the work without the fsync."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -23,15 +22,12 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench.core_baseline import store_event
-from bench.harness import Result, Row, alternate, scratch_database
+from bench.harness import FLUX_PG_DRIVER, Result, Row, alternate, flux_url, scratch_database
 from server.app.notes_store import open_notes_store
 
 NAME = "peer"
 TITLE = "2. A peer: eventsourcing's recorders vs our dispatch"
 TARGET = "ours at least as fast (ratio <= 1.0)"
-PG_DRIVER = os.environ.get("FLUX_BENCH_PEER_PG_DRIVER", "psycopg")
-"""Our PostgreSQL driver here: psycopg (pipelined writes) unless set to asyncpg
-(Core's seven round trips), or empty for the URL's own."""
 
 
 def _recorder(backend: str, url: str, workdir: Path, synchronous: str | None) -> tuple[Any, Any]:
@@ -114,13 +110,7 @@ async def _one_backend(
         scratch_database(backend, workdir) as ours_url,
         scratch_database(backend, workdir) as es_url,
     ):
-        if backend == "postgresql" and PG_DRIVER:
-            # ours on psycopg: the write transaction in two round trips (sql/pg_driver.py)
-            ours_url = (
-                make_url(ours_url)
-                .set(drivername=f"postgresql+{PG_DRIVER}")
-                .render_as_string(hide_password=False)
-            )
+        ours_url = flux_url(ours_url)  # psycopg: the write transaction in two round trips
         store = await (
             open_notes_store(ours_url, sqlite_synchronous=synchronous)
             if synchronous
@@ -192,8 +182,8 @@ async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
         rows += [wall, cpu_row]
         met = met and wall.ratio <= 1.0
         notes.append(f"{backend}: {durability} (read back from each side's connection).")
-        if backend == "postgresql" and PG_DRIVER:
-            notes.append(f"postgresql: flux on postgresql+{PG_DRIVER} (FLUX_BENCH_PEER_PG_DRIVER).")
+        if backend == "postgresql":
+            notes.append(f"postgresql: flux on postgresql+{FLUX_PG_DRIVER} (FLUX_BENCH_PG_DRIVER).")
         if backend == "sqlite":  # diagnostic: the same work without the fsync at commit
             off, off_cpu, durability = await _one_backend(
                 backend, total, rounds, workdir, synchronous="OFF"
