@@ -4,7 +4,6 @@ cannot: the events arrive the same, in seq order, without gap or duplicate."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,14 +15,7 @@ from tests.support.flux_server import (
     content_edited,
     receive,
     receive_events,
-    running_server,
 )
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
 
 
 def count_direct_writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:

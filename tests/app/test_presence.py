@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,12 +18,6 @@ from tests.support.flux_server import (
     removed,
     running_server,
 )
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
 
 
 async def say(

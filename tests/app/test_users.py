@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import delete, select
@@ -13,13 +12,6 @@ from sqlalchemy import delete, select
 from server.app.users import UserError, Users, hash_password, names_table, verify_password
 from server.cli import main
 from tests.support.flux_server import PASSWORD, Server, added, running_server
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
-
 
 # -- hashing ---------------------------------------------------------------------
 

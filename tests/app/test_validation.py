@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -90,12 +89,6 @@ BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
     ("NaN", b'{"type":"noteAdded","payload":{"id":"n1","title":NaN,"text":"x"}}', 400, None),
     ("body over 256 KiB", note(text="x" * (256 * 1024)), 413, None),
 ]
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
 
 
 @pytest.mark.parametrize(

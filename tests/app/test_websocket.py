@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -22,12 +21,6 @@ from tests.support.flux_server import (
     receive_events,
     running_server,
 )
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
 
 
 async def close_code(client: Client, **options: object) -> int | None:

@@ -5,7 +5,6 @@ the log otherwise: either way every event it may see, in seq order, exactly once
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,12 +20,6 @@ from tests.support.flux_server import (
     receive_events,
     running_server,
 )
-
-
-@pytest.fixture
-async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
-    async with running_server(sqlite_url) as running:
-        yield running
 
 
 def log_reads_by_sockets(server: Server, monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from typing import Any
 
 from server.store import Event, Store
 from shared_reducers.errors import EventRejected
@@ -64,3 +65,36 @@ def expected_states(log: list[Event]) -> list[dict]:
     for event in log:
         states.append(reduce_state(reducer, states[-1], event))
     return states
+
+
+def write_path_cases() -> list[Event]:
+    """Dispatches a write path must store and answer exactly as Core does: adds
+    (one with a non-ASCII text), an edit, a toggle, removes (the second rejected:
+    nothing to remove), a retry of a stored event, another event's id reused,
+    and an event no reducer knows."""
+    first: Event = {**added("a", done=True), "id": "e1"}
+    return [
+        first,
+        {**added("b", "ünïcode ✓"), "id": "e2"},
+        edited("a", "second"),
+        toggled("b"),
+        removed("b"),
+        removed("b"),  # rejected: nothing to remove
+        first,  # a retry: the stored event, nothing written
+        {**added("c"), "id": "e2"},  # the id of another event: refused
+        {"type": "unknown", "payload": None, "meta": {"n": 1}},
+    ]
+
+
+async def answers_to(store: Store, dispatches: list[Any]) -> list[Any]:
+    """What each dispatch (an event or a list of them) answered: its stored events
+    or the exception it raised."""
+    answers: list[Any] = []
+    for dispatch in dispatches:
+        try:
+            answers.append(
+                await store.dispatch(dict(dispatch) if isinstance(dispatch, dict) else dispatch)
+            )
+        except Exception as error:
+            answers.append(error)
+    return answers

@@ -17,7 +17,8 @@ from sqlalchemy import event as sa_event
 from server.store import ChangesetConflict, Event, Store, connect, create_store
 from server.store.sql import exact_string
 from shared_reducers.combine import combine_reducers
-from tests.store.items import added, edited, open_items_store, removed, toggled
+from tests.store.item_logs import answers_to, write_path_cases
+from tests.store.items import open_items_store
 
 
 def _listened(store: Store) -> None:
@@ -52,37 +53,15 @@ def _without_timestamps(outcome: Any) -> Any:
     return f"{type(outcome).__name__}: {outcome}"
 
 
-async def _run(store: Store, events: list[Event]) -> list[Any]:
-    outcomes: list[Any] = []
-    for event in events:
-        try:
-            outcomes.append(await store.dispatch(dict(event)))
-        except Exception as error:
-            outcomes.append(error)
-    return outcomes
-
-
 async def test_the_driver_writes_what_core_writes(tmp_path: Path) -> None:
-    first: Event = {**added("a", done=True), "id": "e1"}
-    events: list[Event] = [
-        first,
-        {**added("b", "ünïcode ✓"), "id": "e2"},
-        edited("a", "second"),
-        toggled("b"),
-        removed("b"),
-        removed("b"),  # rejected: nothing to remove
-        first,  # a retry: the stored event, nothing written
-        {**added("c"), "id": "e2"},  # the id of another event: refused
-        {"type": "unknown", "payload": None, "meta": {"n": 1}},
-    ]
-    events = [{"id": f"x{i}", **event} for i, event in enumerate(events)]
+    events = [{"id": f"x{i}", **event} for i, event in enumerate(write_path_cases())]
     outcomes = {}
     for name in ("driver", "core"):
         store = await open_items_store(f"sqlite+aiosqlite:///{tmp_path / name}.db")
         if name == "core":
             _listened(store)
         try:
-            outcomes[name] = [_without_timestamps(o) for o in await _run(store, events)]
+            outcomes[name] = [_without_timestamps(o) for o in await answers_to(store, events)]
         finally:
             await store.get_database().close()
     assert outcomes["driver"] == outcomes["core"]
@@ -129,7 +108,7 @@ async def test_defaults_and_onupdate_as_core_has_them(tmp_path: Path) -> None:
         if name == "core":
             _listened(store)
         try:
-            await _run(store, events)
+            await answers_to(store, events)
             assert await database.rows("things") == [
                 {
                     "id": "t1",

@@ -20,6 +20,7 @@ from server.store import ChangesetConflict, Event, Store, StoreUnavailable, conn
 from server.store.sql import exact_string
 from server.store.sql.pg_driver import PgPath
 from shared_reducers.combine import combine_reducers
+from tests.store.item_logs import answers_to, write_path_cases
 from tests.store.items import added, copied, edited, open_items_store, removed, toggled
 from tests.store.test_reconnect import terminate_every_connection
 from tests.support.backends import BACKENDS, server_database
@@ -60,16 +61,6 @@ def _without_timestamps(outcome: Any) -> Any:
     return f"{type(outcome).__name__}: {outcome}"
 
 
-async def _run(store: Store, dispatches: list[Any]) -> list[Any]:
-    outcomes: list[Any] = []
-    for dispatch in dispatches:
-        try:
-            outcomes.append(await store.dispatch(dispatch))
-        except Exception as error:
-            outcomes.append(error)
-    return outcomes
-
-
 async def _dump(store: Store, tables: list[str]) -> dict[str, Any]:
     database = store.get_database()
     dump: dict[str, Any] = {
@@ -87,17 +78,8 @@ async def _dump(store: Store, tables: list[str]) -> dict[str, Any]:
 
 @MODES
 async def test_postgres_pipeline_writes_what_core_writes(pg_url: str, simple: bool) -> None:
-    first: Event = {**added("a", done=True), "id": "e1"}
     dispatches: list[Any] = [
-        first,
-        {**added("b", "ünïcode ✓"), "id": "e2"},
-        edited("a", "second"),
-        toggled("b"),
-        removed("b"),
-        removed("b"),  # rejected: nothing to remove
-        first,  # a retry: the stored event, nothing written
-        {**added("c"), "id": "e2"},  # the id of another event: refused
-        {"type": "unknown", "payload": None, "meta": {"n": 1}},
+        *write_path_cases(),
         # one dispatch whose later events read the rows its earlier ones wrote
         [added("d", "one"), edited("d", "two"), toggled("d"), edited("a", "third")],
         [added("e"), removed("e"), added("e", "again")],
@@ -119,7 +101,7 @@ async def test_postgres_pipeline_writes_what_core_writes(pg_url: str, simple: bo
             _pg(store).simple = simple
             if name == "core":
                 _listened(store)
-            outcomes[name] = [_without_timestamps(o) for o in await _run(store, dispatches)]
+            outcomes[name] = [_without_timestamps(o) for o in await answers_to(store, dispatches)]
             dumps[name] = await _dump(store, ["items"])
             if name == "pipeline":
                 assert _pg(store).reruns == 0

@@ -238,3 +238,10 @@ async def server(api_url: str) -> AsyncIterator[Server]:
     """A running server on an empty database."""
     async with running_server(api_url) as running:
         yield running
+
+
+@pytest.fixture
+async def sqlite_server(sqlite_url: str) -> AsyncIterator[Server]:
+    """A running server on an empty SQLite database (for tests of one backend)."""
+    async with running_server(sqlite_url) as running:
+        yield running

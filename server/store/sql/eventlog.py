@@ -228,24 +228,16 @@ def last_seq(conn: Connection) -> int:
     return int(row.seq) if row else 0
 
 
-_PAGE = select(
-    events_table.c.seq,
-    events_table.c.id,
-    events_table.c.type,
-    type_coerce(events_table.c.payload, Text),
-    type_coerce(events_table.c.meta, Text),
-    events_table.c.error,
-    events_table.c.timestamp,
-).order_by(events_table.c.seq)
-_PAGE_CAST = select(
-    events_table.c.seq,
-    events_table.c.id,
-    events_table.c.type,
-    cast(events_table.c.payload, Text),
-    cast(events_table.c.meta, Text),
-    events_table.c.error,
-    events_table.c.timestamp,
-).order_by(events_table.c.seq)
+def _page_query(as_text: Any) -> Any:
+    """The log's columns in seq order, payload and meta as their stored text."""
+    c = events_table.c
+    return select(
+        c.seq, c.id, c.type, as_text(c.payload, Text), as_text(c.meta, Text), c.error, c.timestamp
+    ).order_by(c.seq)
+
+
+_PAGE = _page_query(type_coerce)
+_PAGE_CAST = _page_query(cast)
 """PostgreSQL: asyncpg decodes a json column itself (json.loads per value, in the
 driver's codec), whatever the type_coerce says; CAST(... AS TEXT) hands over the
 stored text, which _decoded decodes faster."""
