@@ -9,9 +9,15 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from server.store import Event, Store
-from server.store.live.follower import LogFollower, poll_seconds_from_env, start_follower
-from tests.store.items import added, open_items_store
+from server.store import Event, Store, create_store
+from server.store.live.follower import (
+    OWN_GRACE_SECONDS,
+    LogFollower,
+    poll_seconds_from_env,
+    start_follower,
+)
+from server.store.sql.notify import parse
+from tests.store.items import added, open_items_store, reducer
 from tests.store.waiting import eventually
 
 POSTGRES = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
@@ -107,7 +113,7 @@ async def test_commits_with_notify_off_send_none_and_reach_b_by_polling(
         took = await heard.until(1, seconds=3)
         await b.dispatch(added("n2"))  # B still notifies: the spy works
         async with asyncio.timeout(3):
-            assert await notified.get() == "2"  # the first one: nothing for A's commit
+            assert parse(await notified.get())[0] == 2  # the first one: nothing for A's
         assert heard.seqs[0] == 1 and took < 0.5 + 0.5
     finally:
         await spy.close()
@@ -128,7 +134,7 @@ async def test_a_commit_notifies_its_last_seq_on_the_flux_events_channel(
     try:
         await a.dispatch([added("n1"), added("n2")])
         async with asyncio.timeout(5):
-            assert await payloads.get() == "2"
+            assert parse(await payloads.get()) == (2, a.get_database().backend.notify_origin)
     finally:
         await conn.close()
 
@@ -169,6 +175,72 @@ async def test_own_commits_wake_the_follower_without_waiting_for_the_poll(db_url
         await dispatch_many(store, 20)
         await heard.until(20, seconds=3)
         assert heard.seqs == list(range(1, 21))
+    finally:
+        await follower.stop()
+        await store.get_database().close()
+
+
+class LogReads:
+    """Counts the follower's reads of the log (Database.events_after)."""
+
+    def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        database = store.get_database()
+        read = database.events_after
+
+        async def counted(after: int = 0, limit: int | None = None) -> list[Event]:
+            self.count += 1
+            return await read(after, limit)
+
+        monkeypatch.setattr(database, "events_after", counted)
+
+
+@POSTGRES
+async def test_own_commits_are_handed_over_without_reading_them_back(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The NOTIFY of an instance's own commit may come before the commit's listener
+    call; the follower leaves the commit to that call instead of reading the log
+    (it read it back before: one read per commit)."""
+    store = await open_items_store(db_url)
+    # A slow listener ahead of the follower's: the notification surely comes first.
+    store.subscribe(lambda events: asyncio.sleep(0.05))
+    follower = await start_follower(store, poll_seconds=60)
+    heard = Heard()
+    follower.subscribe(heard)
+    await asyncio.sleep(0.1)  # the follower's first read, from the end of the log
+    reads = LogReads(store, monkeypatch)
+    try:
+        assert follower.listening
+        for i in range(10):
+            await store.dispatch(added(f"n{i}"))
+        await heard.until(10, seconds=5)
+        await asyncio.sleep(OWN_GRACE_SECONDS + 0.1)
+        assert heard.seqs == list(range(1, 11))
+        assert reads.count == 0
+    finally:
+        await follower.stop()
+        await store.get_database().close()
+
+
+@POSTGRES
+async def test_an_own_commit_whose_listener_call_never_comes_is_read_after_the_grace(
+    db_url: str,
+) -> None:
+    store = await open_items_store(db_url)
+    follower = await start_follower(store, poll_seconds=60)
+    heard = Heard()
+    follower.subscribe(heard)
+    # A second store on the same Database: its commits carry this Database's origin,
+    # but this follower hears only the first store's commits directly.
+    other = create_store(reducer, store.get_database())
+    try:
+        assert follower.listening
+        started = time.monotonic()
+        await other.dispatch(added("n1"))
+        await heard.until(1, seconds=3)
+        assert time.monotonic() - started >= OWN_GRACE_SECONDS * 0.8
+        assert heard.seqs == [1]
     finally:
         await follower.stop()
         await store.get_database().close()

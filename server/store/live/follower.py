@@ -11,7 +11,9 @@ It learns that there is something to read from three wake-ups, none of which
 carries data:
 
 - a commit of this instance (`store.subscribe`),
-- a PostgreSQL NOTIFY from any instance (`server/store/sql/notify.py`),
+- a PostgreSQL NOTIFY from any instance (`server/store/sql/notify.py`); one of
+  this instance's own commits is left to the first wake-up, which hands it
+  over without a read, unless it has not come within OWN_GRACE_SECONDS,
 - a poll every `poll_seconds` (about 1 s), which covers a lost notification,
   a LISTEN connection that is down, and backends without NOTIFY.
 
@@ -39,6 +41,9 @@ log = logging.getLogger("flux.follower")
 
 POLL_SECONDS = 1.0
 PAGE_SIZE = 500
+OWN_GRACE_SECONDS = 0.25
+"""How long a NOTIFY of this instance's own commit waits for the commit's listener
+(which delivers it without reading the log) before the follower reads it instead."""
 
 
 def poll_seconds_from_env() -> float:
@@ -78,6 +83,9 @@ class LogFollower:
         self._reading = asyncio.Lock()
         self._next_listen_attempt = 0.0
         self._listen_failing = False
+        self._own_commits = False  # wake_on_commits: this instance's commits come directly
+        self._own_due = 0  # the highest own seq announced and not yet seen delivered
+        self._own_check: asyncio.TimerHandle | None = None
         channel = database.backend.notify_channel
         if listen and channel is not None:
             self._pg = PgListener(database.engine.url, channel, self._on_notify)
@@ -110,6 +118,7 @@ class LogFollower:
     def wake_on_commits(self, store: Store) -> None:
         """Deliver each commit of `store` (this instance's own dispatches) at once."""
         self._detach.append(store.subscribe(self._on_local_commit))
+        self._own_commits = store.get_database() is self.database
 
     async def _on_local_commit(self, events: list[Event]) -> None:
         """A commit of this instance: when it directly follows `position` and nobody is
@@ -126,9 +135,33 @@ class LogFollower:
             self.position = events[-1]["seq"]
             await self._deliver(events)
 
-    def _on_notify(self, seq: int | None) -> None:
-        if seq is None or seq > self.position:
+    def _on_notify(self, seq: int | None, origin: str | None = None) -> None:
+        if seq is not None and seq <= self.position:
+            return
+        if (
+            seq is None
+            or not self._own_commits
+            or origin != self.database.backend.notify_origin
+            or self._task is None
+        ):
             self._wakeup.set()
+            return
+        # This instance's own commit: its store listener (`_on_local_commit`) hands it
+        # over without reading the log, and the notification may come first.  Read the
+        # log only if that has not happened within the grace period (a failed listener
+        # call, a commit whose answer the connection lost).
+        self._own_due = max(self._own_due, seq)
+        if self._own_check is None:
+            loop = asyncio.get_running_loop()
+            self._own_check = loop.call_later(OWN_GRACE_SECONDS, self._check_own, seq)
+
+    def _check_own(self, seq: int) -> None:
+        self._own_check = None
+        if self.position < seq:
+            self._wakeup.set()
+        elif self._own_due > seq:  # later own commits announced since: check those
+            loop = asyncio.get_running_loop()
+            self._own_check = loop.call_later(OWN_GRACE_SECONDS, self._check_own, self._own_due)
 
     async def start(self, after: int | None = None) -> None:
         """Follow from `after` (default: the log's last seq, i.e. only new events)."""
@@ -141,6 +174,10 @@ class LogFollower:
     async def stop(self) -> None:
         while self._detach:
             self._detach.pop()()
+        self._own_commits = False
+        if self._own_check is not None:
+            self._own_check.cancel()
+            self._own_check = None
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -8,6 +8,7 @@ log ask it.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from server.store.errors import ConfigurationError
-from server.store.sql import eventlog
+from server.store.sql import eventlog, notify
 from server.store.types import Event
 
 DEFAULT_URL = "sqlite+aiosqlite:///data/notes.db"
@@ -76,6 +77,8 @@ class Backend:
     lock_with_for_update: bool
     engine_options: dict[str, Any] = field(default_factory=dict)
     notify_channel: str | None = None
+    notify_origin: str = field(default_factory=lambda: secrets.token_hex(6))
+    """Names this Backend's (so this Database's) commits in their NOTIFY payload."""
 
     def create_engine(self, url: URL, synchronous: str | None = None) -> AsyncEngine:
         engine = create_async_engine(url, **self.engine_options)
@@ -109,18 +112,19 @@ class Backend:
         if not events:
             return
         if self.name == "postgresql" and len(events) <= eventlog.ONE_STATEMENT_MAX:
-            eventlog.append_in_one_statement(conn, events, self.notify_channel)
+            eventlog.append_in_one_statement(conn, events, self.notify_channel, self.notify_origin)
             return
         eventlog.append(conn, events)
         self.announce(conn, int(events[-1]["seq"]))
 
     def announce(self, conn: Connection, seq: int) -> None:
         """Inside an append's transaction: wake other instances at commit (PostgreSQL
-        NOTIFY carrying only the new last seq; see server/store/live/follower.py)."""
+        NOTIFY carrying the new last seq and this Database's origin; see
+        server/store/live/follower.py)."""
         if self.notify_channel is not None:
             conn.execute(
                 text("SELECT pg_notify(:channel, :seq)"),
-                {"channel": self.notify_channel, "seq": str(seq)},
+                {"channel": self.notify_channel, "seq": notify.payload(seq, self.notify_origin)},
             )
 
 

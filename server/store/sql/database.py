@@ -122,7 +122,9 @@ class Database:
         self.write_lock = asyncio.Lock()
         self._writer_conn: Connection | None = None
         self._driver_writes: DriverWrites | None = None
-        self.pg = PgPath.for_engine(engine, backend.notify_channel, self.tables, backend.append)
+        self.pg = PgPath.for_engine(
+            engine, backend.notify_channel, self.tables, backend.append, backend.notify_origin
+        )
         """PostgreSQL on psycopg: the write transaction pipelined (see pg_driver.py)."""
         self._statements = (
             DriverStatements(writer_engine.dialect, self.tables)

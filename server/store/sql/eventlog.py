@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.dml import Update
 
+from server.store.sql import notify
 from server.store.sql.columns import exact_string
 from server.store.types import Event
 
@@ -143,7 +144,10 @@ a long statement to plan); the usual dispatch appends one event."""
 
 
 def append_in_one_statement(
-    conn: Connection, events: Sequence[Event], notify_channel: str | None = None
+    conn: Connection,
+    events: Sequence[Event],
+    notify_channel: str | None = None,
+    notify_origin: str = "",
 ) -> None:
     """PostgreSQL: insert stamped events, move the head and (optionally) send the
     wake-up in ONE statement, a data-modifying CTE:
@@ -152,16 +156,17 @@ def append_in_one_statement(
         UPDATE flux_head SET seq = ..., timestamp = ... WHERE id = 1
 
     (with `notify_channel`: the UPDATE becomes a second CTE and the statement
-    selects pg_notify(channel, last seq) from it).  Same transaction, same rows
-    as `append` + NOTIFY, one round trip instead of three; call under lock_head.
+    selects pg_notify(channel, '<last seq> <notify_origin>') from it).  Same
+    transaction, same rows as `append` + NOTIFY, one round trip instead of
+    three; call under lock_head.
     """
     if not events:
         return
-    notify = notify_channel is not None
-    key = (len(events), notify)
+    announcing = notify_channel is not None
+    key = (len(events), announcing)
     statement = _ONE_STATEMENT.get(key)
     if statement is None:
-        statement = one_statement(len(events), notify)
+        statement = one_statement(len(events), announcing)
         if len(_ONE_STATEMENT) < 64:  # group sizes: a handful in practice
             _ONE_STATEMENT[key] = statement
     params: dict[str, Any] = {}
@@ -170,9 +175,9 @@ def append_in_one_statement(
             params[f"e{i}_{name}"] = value
     params["_seq"] = events[-1]["seq"]
     params["_timestamp"] = events[-1]["timestamp"]
-    if notify:
+    if announcing:
         params["_channel"] = notify_channel
-        params["_seq_text"] = str(events[-1]["seq"])
+        params["_seq_text"] = notify.payload(events[-1]["seq"], notify_origin)
     conn.execute(statement, params)
 
 

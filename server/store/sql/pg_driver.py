@@ -64,6 +64,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util import await_only
 
+from server.store.sql import notify
 from server.store.sql.driver import DriverStatements, DriverWrites, _event, _Statement
 from server.store.sql.eventlog import head_table, one_statement
 from server.store.types import Event, Row
@@ -112,10 +113,15 @@ class PgStatements(DriverStatements):
     about which rows the reducers read."""
 
     def __init__(
-        self, dialect: Dialect, tables: Mapping[str, Table], notify_channel: str | None
+        self,
+        dialect: Dialect,
+        tables: Mapping[str, Table],
+        notify_channel: str | None,
+        notify_origin: str = "",
     ) -> None:
         super().__init__(positional(dialect), tables)
         self.notify_channel = notify_channel
+        self.notify_origin = notify_origin
         self.lock = _Statement(
             select(head_table.c.seq, head_table.c.timestamp)
             .where(head_table.c.id == 1)
@@ -373,7 +379,7 @@ class PgWrites(DriverWrites):
         values["_timestamp"] = last["timestamp"]
         if self.pg_statements.notify_channel is not None:
             values["_channel"] = self.pg_statements.notify_channel
-            values["_seq_text"] = str(last["seq"])
+            values["_seq_text"] = notify.payload(last["seq"], self.pg_statements.notify_origin)
         items = [(statement.sql, statement.parameters(values))]
         if all(q.sure or not q.must_find for q in self._queued):
             items.append((_COMMIT, []))
@@ -508,12 +514,14 @@ class PgPath:
         notify_channel: str | None,
         tables: Mapping[str, Table],
         fallback_append: Callable[[Connection, Sequence[Event]], None],
+        notify_origin: str = "",
     ) -> PgPath | None:
         """A PgPath when the engine is PostgreSQL on psycopg; None otherwise."""
         dialect = engine.dialect
         if dialect.name != "postgresql" or dialect.driver != "psycopg":
             return None
-        return cls(PgStatements(dialect, tables, notify_channel), fallback_append)
+        statements = PgStatements(dialect, tables, notify_channel, notify_origin)
+        return cls(statements, fallback_append)
 
     def expect(self, ahead: tuple[Sequence[Event], Sequence[str]] | None) -> None:
         """The next write's events and given ids (for its first round trip)."""
