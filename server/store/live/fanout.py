@@ -4,6 +4,10 @@ The events come from the instance's log follower (server/store/live/follower.py)
 so commits of other instances on the same database reach this instance's
 clients within a NOTIFY round trip or one follower poll (FLUX_POLL_SECONDS).
 
+Under load, the commits that come within COALESCE_SECONDS of the previous
+fan-out are held back to the end of that time and go out together (one write
+per socket for several commits); a commit after a quiet moment goes out at once.
+
 The listener never waits on a socket.  A client that can take the events at
 once (its transport set `Client.direct`, and its queue is empty) gets them
 written straight from the listener: one frame per event, encoded once for all
@@ -38,6 +42,12 @@ from server.store.types import Event
 ENCODED_CACHE = 2048
 RECENT = 1024
 """How many of the last committed events the hub keeps for clients catching up."""
+COALESCE_SECONDS = 0.01
+"""Under load, commits go out together: a commit that comes within this long of the
+previous fan-out waits for the end of that time, with every commit after it, and
+they go out as one batch (one write per socket instead of one per commit).  A
+commit after a quiet moment goes out at once, so only a busy server adds delay,
+at most this long."""
 log = logging.getLogger("flux.fanout")
 
 
@@ -74,9 +84,11 @@ class Hub:
         encode: Callable[[Event], str],
         poll_seconds: float | None = None,
         prepare: Callable[[list[Event]], None] | None = None,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
         """`prepare(events)`, when given, is called with each committed batch, in
-        commit order, before any client gets it (an app refreshes its caches there)."""
+        commit order, before any client gets it (an app refreshes its caches there).
+        `coalesce_seconds`: see COALESCE_SECONDS (0: every commit goes out alone)."""
         self.clients: set[Client] = set()
         self._encode = encode
         self._prepare = prepare
@@ -90,6 +102,11 @@ class Hub:
         self._recent: deque[Event] = deque(maxlen=RECENT)
         self._seen: int | None = None
         """The last seq handed out (None before the follower started)."""
+        self.coalesce_seconds = coalesce_seconds
+        self._pending: list[Event] = []
+        """Committed events held back to go out together (see COALESCE_SECONDS)."""
+        self._flush: asyncio.TimerHandle | None = None
+        self._last_out = float("-inf")
 
     def encoded(self, event: Event) -> str:
         """The event's message as text (`encode`), encoded once for all clients."""
@@ -124,6 +141,10 @@ class Hub:
 
     async def close(self) -> None:
         await self.follower.stop()
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        self._out()
 
     def recent_after(self, after: int, limit: int) -> list[Event] | None:
         """The committed events after seq `after`, at most `limit`, as far as the hub has
@@ -158,8 +179,27 @@ class Hub:
             self._seen = seq
 
     def _on_commit(self, events: list[Event]) -> None:
+        """The follower's listener: `events` go out now, or with the next batch when
+        the last one went out less than `coalesce_seconds` ago."""
         if not events:
             return
+        self._pending.extend(events)
+        if self._flush is not None:  # a batch is waiting: these join it
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._last_out + self.coalesce_seconds - loop.time()
+        if wait <= 0:
+            self._out()
+        else:
+            self._flush = loop.call_later(wait, self._out)
+
+    def _out(self) -> None:
+        """Hand the pending events to every client, in seq order."""
+        self._flush = None
+        events, self._pending = self._pending, []
+        if not events:
+            return
+        self._last_out = asyncio.get_running_loop().time()
         self._remember(events)
         if self._prepare is not None:
             self._prepare(events)
