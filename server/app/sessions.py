@@ -118,14 +118,10 @@ class Sessions:
         key = session_id(token)
         now = int(time.time())
 
-        def read(conn: Connection) -> tuple[str, str, int] | None:
-            row = conn.execute(_FIND, {"key": key, "now": now}).first()
-            return (str(row.name), str(row.role), int(row.last_seen)) if row else None
-
-        found = await self.database.read(read, snapshot=False)
+        found = await self.database.read_row(_FIND, {"key": key, "now": now})
         if found is None:
             return None
-        name, role, last_seen = found
+        name, role, last_seen = str(found[0]), str(found[1]), int(found[2])
         if now - last_seen >= TOUCH_SECONDS:
             with contextlib.suppress(StoreError):  # a missed touch is harmless
                 await self._write(

@@ -23,18 +23,6 @@ from shared_reducers.combine import combine_reducers
 from tests.store.item_logs import answers_to, write_path_cases
 from tests.store.items import added, copied, edited, open_items_store, removed, toggled
 from tests.store.test_reconnect import terminate_every_connection
-from tests.support.backends import BACKENDS, server_database
-
-
-@pytest.fixture
-def pg_url(_server_databases: dict) -> str:
-    """An empty PostgreSQL database, as a postgresql+psycopg URL."""
-    if "postgresql" not in BACKENDS:
-        pytest.skip("PostgreSQL is not among FLUX_TEST_BACKENDS")
-    database = server_database("postgresql", _server_databases)
-    database.reset()
-    url = make_url(database.url).set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
 
 
 def _pg(store: Store) -> PgPath:
