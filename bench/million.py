@@ -2,7 +2,7 @@
 
 A mixed log (adds, edits, removals, restores of notes) is written as NDJSON,
 then these run as subprocesses, each measured for wall time and PEAK RSS (the
-child's own `ru_maxrss`, from `os.wait4`):
+child's own `VmHWM`, which it reports as it exits: see `bench.peak`):
 
     flux import  < log.ndjson     (builds the database)
     flux replay
@@ -26,7 +26,6 @@ import filecmp
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 
 from bench.harness import Result, Row, alternate
+from bench.peak import PEAK_FILE, peak_rss_mb, read_reported, report_at_exit
 from bench.timemachine import USERS, _Pool
 from server.store import format_timestamp
 
@@ -51,7 +51,10 @@ RSS_TARGET_MB = 500.0
 AT_TARGET_MS = 50.0
 REPLAY_TARGET = 2.0
 CHECKOUT = Path(__file__).resolve().parents[1]
-FLUX = "import sys; from server.cli import main; sys.exit(main(sys.argv[1:]))"
+FLUX = (
+    "import sys, bench.peak; bench.peak.report_at_exit(); "
+    "from server.cli import main; sys.exit(main(sys.argv[1:]))"
+)
 
 
 def mixed_log(count: int, seed: int = 16) -> Iterator[str]:
@@ -111,7 +114,9 @@ def measured(
     argv: list[str], stdin: Path | None = None, stdout: Path | None = None
 ) -> tuple[float, float, str]:
     """Run a child; (wall seconds, its peak RSS in MB, its stdout when not redirected)."""
-    env = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
+    peak = tempfile.NamedTemporaryFile(prefix="peak-", delete=False)
+    peak.close()
+    env = {**os.environ, "PYTHONPATH": str(CHECKOUT), PEAK_FILE: peak.name}
     with tempfile.TemporaryFile("w+") as captured, tempfile.TemporaryFile("w+") as errors:
         src = open(stdin) if stdin else subprocess.DEVNULL
         dst = open(stdout, "w") if stdout else captured
@@ -130,7 +135,9 @@ def measured(
         errors.seek(0)
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(argv[3:])} exited {child.returncode}: {errors.read()}")
-        return wall, usage.ru_maxrss / 1024, captured.read()
+        rss = read_reported(peak.name, usage.ru_maxrss / 1024)
+        os.unlink(peak.name)
+        return wall, rss, captured.read()
 
 
 def flux(*args: str) -> list[str]:
@@ -151,7 +158,7 @@ async def _at_helper(url: str, every: int, samples: int) -> dict[str, float]:
         start = time.perf_counter()
         await take_snapshots(database, reducer, every)
         taken = time.perf_counter() - start
-        built_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        built_rss = peak_rss_mb()
         last = await database.last_seq()
         rng = random.Random(5)
 
@@ -289,7 +296,7 @@ async def run(quick: bool, workdir: Path, backends: list[str], events: int | Non
     replay_ok = rows[0].ratio <= REPLAY_TARGET
     notes_text = [
         f"{events:,}-event mixed log (15% adds, 70% edits, 10% removals, 5% restores) written as "
-        f"NDJSON in {written:.1f} s; each command ran as a subprocess, peak RSS from os.wait4.",
+        f"NDJSON in {written:.1f} s; each command ran as a subprocess, peak RSS its own VmHWM.",
         *(
             f"{name}: {wall:.1f} s wall, {rss:.0f} MB peak RSS ({_met(rss < RSS_TARGET_MB)})"
             for name, (wall, rss) in figures.items()
@@ -311,6 +318,7 @@ async def run(quick: bool, workdir: Path, backends: list[str], events: int | Non
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "at":
+        report_at_exit()
         url, every, samples = args[1], int(args[2]), int(args[3])
         print(json.dumps(asyncio.run(_at_helper(url, every, samples))))
         return 0
