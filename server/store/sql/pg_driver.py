@@ -242,8 +242,11 @@ class PgWrites(DriverWrites):
         cursor = self._client
         if cursor is None:
             cursor = self._client = psycopg.AsyncClientCursor(self._pg)
-        parameters = [value for _, values in items for value in values]
-        await cursor.execute(";".join(sql for sql, _ in items), parameters)
+        # Each statement bound apart: psycopg caches how it splits a statement's
+        # text at its placeholders (the parts repeat), not a whole round trip's
+        # text (it varies, and is often past psycopg's 4 KB cache limit): split
+        # again on every call, that was a tenth of a 20-event dispatch's CPU.
+        await cursor.execute(";".join(cursor.mogrify(sql, values) for sql, values in items))
         results = []
         while True:
             result = cursor.pgresult  # (not .description: it builds its columns each time)
