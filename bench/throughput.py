@@ -315,8 +315,8 @@ async def _one_backend(
 
 
 async def run(quick: bool, workdir: Path, backends: list[str]) -> Result:
-    per_client = 2 if quick else 10
-    rounds = 2 if quick else 3
+    per_client = 2 if quick else 20
+    rounds = 2 if quick else 5
     rows: list[Row] = []
     notes = [
         f"{CLIENTS} HTTP clients (own sessions) x {per_client} requests per round (add, edit, ...), "
