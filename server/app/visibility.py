@@ -42,7 +42,10 @@ from shared_reducers.notes_app import notes_app
 PRIVACY_CHANGED = "notePrivacyChanged"
 NOTE_ADDED = "noteAdded"
 ROWS_KEPT = 256
-ALL_PUBLIC: list[str | None] = []
+FACTS_KEPT = 100_000
+"""Notes whose facts are cached (the oldest learned go first): a long-running
+server would otherwise keep every note it ever saw."""
+ALL_PUBLIC: list[NoteFacts | None] = []
 """events_now's mark for a list that names no private note: everyone sees all of it."""
 
 
@@ -77,14 +80,15 @@ def _added_by(user: User, event: Event) -> bool:
 
 
 class Visibility:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, facts_kept: int = FACTS_KEPT) -> None:
         self.database = database
         self.known: dict[str, NoteFacts] = {}
+        self.facts_kept = facts_kept
         self.rows: dict[int, Row | None] = {}
         self.shared_before: dict[int, bool] = {}
         # events_now's work for the list the hub is handing to every socket
         self._now_events: list[Event] | None = None
-        self._now_notes: list[str | None] | None = None
+        self._now_facts: list[NoteFacts | None] | None = None
         self._now_by_user: dict[str, list[Event]] = {}
 
     async def facts(self, note_ids: Iterable[str]) -> dict[str, NoteFacts]:
@@ -92,8 +96,19 @@ class Visibility:
         missing = sorted(i for i in wanted if i not in self.known)
         if missing:
             found = await self.database.read(lambda conn: facts_in_read_model(conn, missing))
-            self.known.update(found)
-        return {i: self.known[i] for i in wanted if i in self.known}
+            answer = {i: self.known[i] for i in wanted if i in self.known}
+            for note, facts in found.items():
+                self._learn(note, facts)
+            return {**answer, **found}
+        return {i: self.known[i] for i in wanted}
+
+    def _learn(self, note: str, facts: NoteFacts) -> None:
+        """Cache a note's facts, dropping the oldest learned past `facts_kept`."""
+        known = self.known
+        known.pop(note, None)
+        known[note] = facts
+        while len(known) > self.facts_kept:
+            del known[next(iter(known))]
 
     def committed(self, events: Iterable[Event]) -> None:
         """Called with each committed batch, in commit order, before the fan-out:
@@ -113,7 +128,7 @@ class Visibility:
                 meta = event.get("meta")
                 user = meta.get("user") if isinstance(meta, dict) else None
                 author = user if isinstance(user, str) else "anonymous"
-                self.known[note] = NoteFacts(author, payload.get("private") is True)
+                self._learn(note, NoteFacts(author, payload.get("private") is True))
 
     def forget(self, events: Iterable[Event]) -> None:
         """Drop the cached facts of the notes whose privacy these events change."""
@@ -177,33 +192,38 @@ class Visibility:
         if events is not self._now_events:
             self._now_events = events
             self._now_by_user = {}
-            self._now_notes = self._notes_now(events)
-        notes = self._now_notes
-        if notes is None:
+            self._now_facts = self._facts_now(events)
+        facts = self._now_facts
+        if facts is None:
             return None
-        if notes is ALL_PUBLIC:
+        if facts is ALL_PUBLIC:
             return events
         found = self._now_by_user.get(user.name)
         if found is None:
             found = [
                 event
-                for event, note in zip(events, notes, strict=True)
-                if note is None or can_see(user, self.known[note])
+                for event, note in zip(events, facts, strict=True)
+                if note is None or can_see(user, note)
             ]
             self._now_by_user[user.name] = found
         return found
 
-    def _notes_now(self, events: list[Event]) -> list[str | None] | None:
-        """Each event's note id, ALL_PUBLIC when no event names a private note, or None
-        when a privacy change or a note whose facts are not cached needs a read."""
+    def _facts_now(self, events: list[Event]) -> list[NoteFacts | None] | None:
+        """The facts of each event's note (None: it names none), taken once for the
+        list; ALL_PUBLIC when no event names a private note; None when a privacy
+        change or a note whose facts are not cached needs a read."""
         if any(_privacy_change(event) is not None for event in events):
             return None
-        notes = [note_id_of(event) for event in events]
-        if any(note is not None and note not in self.known for note in notes):
-            return None
-        if all(note is None or not self.known[note].private for note in notes):
+        facts: list[NoteFacts | None] = []
+        for event in events:
+            note = note_id_of(event)
+            found = None if note is None else self.known.get(note)
+            if note is not None and found is None:
+                return None
+            facts.append(found)
+        if all(found is None or not found.private for found in facts):
             return ALL_PUBLIC
-        return notes
+        return facts
 
     async def with_rows(self, events: list[Event]) -> list[Event]:
         """`events`, each one that makes a note shared with `meta.note` (its row then)."""

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from server.app import visibility as visibility_module
+from server.app.notefacts import NoteFacts
 from server.app.users import User
 from server.app.visibility import Visibility
 
@@ -79,3 +81,41 @@ async def test_someone_elses_new_note_is_still_looked_up() -> None:
     visibility = Visibility(NoReads())  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match="read the database"):
         await visibility.events(BOB, [added(1, "secret", "ada", True)])
+
+
+class Facts:
+    """A read model of notes `n0`, `n1`, ...: ada's, private when the number is odd
+    (stands in for facts_in_read_model; `reads` lists the ids each read asked for)."""
+
+    def __init__(self) -> None:
+        self.reads: list[list[str]] = []
+
+    async def read(self, work: Any) -> Any:
+        return work(None)
+
+    def facts_in_read_model(self, _conn: Any, ids: list[str]) -> dict[str, NoteFacts]:
+        self.reads.append(list(ids))
+        return {note: NoteFacts("ada", int(note[1:]) % 2 == 1) for note in ids}
+
+
+def test_the_cached_facts_are_bounded_and_the_oldest_go_first() -> None:
+    visibility = Visibility(NoReads(), facts_kept=3)  # type: ignore[arg-type]
+    visibility.committed([added(i, f"n{i}", "ada", i == 4) for i in range(1, 6)])
+    assert list(visibility.known) == ["n3", "n4", "n5"]
+    assert visibility.events_now(BOB, [edited(6, "n2")]) is None  # forgotten: read again
+    assert [e["seq"] for e in visibility.events_now(BOB, [edited(7, "n5")]) or []] == [7]
+    assert visibility.events_now(BOB, [edited(8, "n4")]) == []
+
+
+async def test_facts_read_past_the_bound_are_still_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    database = Facts()
+    monkeypatch.setattr(visibility_module, "facts_in_read_model", database.facts_in_read_model)
+    visibility = Visibility(database, facts_kept=2)  # type: ignore[arg-type]
+    found = await visibility.facts(["n1", "n2", "n3", "n4"])
+    assert {note: facts.private for note, facts in found.items()} == {
+        "n1": True, "n2": False, "n3": True, "n4": False}  # fmt: skip
+    assert len(visibility.known) == 2
+    again = await visibility.facts(["n3", "n4"])
+    assert set(again) == {"n3", "n4"} and database.reads == [["n1", "n2", "n3", "n4"]]
