@@ -23,7 +23,6 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.expression import Executable
 
@@ -58,10 +57,11 @@ class PgReads:
         """The connections taken from the pool for these reads now (at most `size`)."""
         return self._opened
 
-    def sql(self, statement: Executable, dialect: Dialect) -> str:
+    def sql(self, statement: Executable) -> str:
         """The statement's SQL for psycopg (named `%(name)s` parameters), compiled once."""
         found = self._sql.get(id(statement))
         if found is None or found[0] is not statement:
+            dialect = self.engine.dialect
             text = str(statement.compile(dialect=dialect))  # type: ignore[attr-defined]
             found = self._sql[id(statement)] = (statement, text)
         return found[1]
@@ -71,7 +71,7 @@ class PgReads:
     ) -> tuple[Any, ...] | None:
         """The first row of `statement`, or None; the driver's error when the
         connection failed (it is closed: the next call opens another)."""
-        sql = self.sql(statement, self.engine.dialect)
+        sql = self.sql(statement)
         kept = await self._take()
         try:
             async with kept[1].cursor() as cursor:
