@@ -50,6 +50,7 @@ TARGET = "peak RSS < 500 MB per command; at() median < 50 ms; replay <= 2x Core 
 RSS_TARGET_MB = 500.0
 AT_TARGET_MS = 50.0
 REPLAY_TARGET = 2.0
+FULL_EVENTS = 1_000_000
 CHECKOUT = Path(__file__).resolve().parents[1]
 FLUX = (
     "import sys, bench.peak; bench.peak.report_at_exit(); "
@@ -236,7 +237,7 @@ def _met(ok: bool) -> str:
 
 
 async def run(quick: bool, workdir: Path, backends: list[str], events: int | None = None) -> Result:
-    events = events or (10_000 if quick else 1_000_000)
+    events = events or (10_000 if quick else FULL_EVENTS)
     rounds = 2
     samples = 10 if quick else 30
     every = max(1000, events // 100)
@@ -312,7 +313,14 @@ async def run(quick: bool, workdir: Path, backends: list[str], events: int | Non
     ]
     if "sqlite" not in backends:
         notes_text.append("(runs on SQLite whatever --backends says)")
-    return Result(NAME, TITLE, TARGET, rows, notes=notes_text, met=rss_ok and at_ok and replay_ok)
+    full = events >= FULL_EVENTS
+    if not full:
+        notes_text.append(
+            f"the targets are set at {FULL_EVENTS:,} events: at {events:,} this is a smoke run "
+            "(fixed costs such as the tables' creation and swap weigh more), met: n/a."
+        )
+    met = rss_ok and at_ok and replay_ok if full else None
+    return Result(NAME, TITLE, TARGET, rows, notes=notes_text, met=met)
 
 
 def main(argv: list[str] | None = None) -> int:
