@@ -31,18 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import delete, insert
 
 from bench.harness import Result, Row, alternate
 from bench.peak import PEAK_FILE, peak_rss_mb, read_reported, report_at_exit
-from bench.timemachine import USERS, _Pool
-from server.store import format_timestamp
+from bench.timemachine import mixed_lines
 
 NAME = "million"
 TITLE = "Million events: replay, verify, export, import and at() in bounded memory"
@@ -59,50 +55,9 @@ FLUX = (
 
 
 def mixed_log(count: int, seed: int = 16) -> Iterator[str]:
-    """`count` NDJSON lines: 15% adds, 70% edits, 10% removals, 5% restores (lazily)."""
-    rng = random.Random(seed)
-    live = _Pool()
-    versions: dict[str, int] = {}
-    gone: list[str] = []
-    moment = datetime(2026, 1, 1, tzinfo=UTC)
-    words = ("lorem", "ipsum", "dolor", "sit", "amet")
-    for seq in range(1, count + 1):
-        moment += timedelta(milliseconds=rng.randrange(1, 2000))
-        roll = rng.random()
-        payload: dict[str, Any]
-        if not live.ids or roll < 0.15:
-            id = f"n{seq}"
-            kind, payload = "noteAdded", {"id": id, "title": f"Note {seq}", "text": "hello world"}
-            live.add(id)
-            versions[id] = 1
-        elif roll < 0.85:
-            id = live.pick(rng)
-            field = rng.choice(("title", "text"))
-            kind = "noteTitleEdited" if field == "title" else "noteContentEdited"
-            text = " ".join(rng.choice(words) for _ in range(12))
-            payload = {"id": id, field: text, "baseVersion": versions[id]}
-            versions[id] += 1
-        elif roll < 0.95 or not gone:
-            id = live.pick(rng)
-            kind, payload = "noteRemoved", {"id": id}
-            live.remove(id)
-            gone.append(id)
-        else:
-            id = gone.pop(rng.randrange(len(gone)))
-            kind = "noteRestored"
-            payload = {"id": id, "title": "Back", "text": "again", "private": False}
-            live.add(id)
-            versions[id] = 1
-        yield json.dumps(
-            {
-                "seq": seq,
-                "id": str(uuid.UUID(int=rng.getrandbits(128))),
-                "type": kind,
-                "payload": payload,
-                "meta": {"user": rng.choice(USERS)},
-                "timestamp": format_timestamp(moment),
-            }
-        )
+    """`count` NDJSON lines: 15% adds, 70% edits, 10% removals, 5% restores (lazily),
+    the same log on every run."""
+    return mixed_lines(count, seed, ("lorem", "ipsum", "dolor", "sit", "amet"), seeded_ids=True)
 
 
 def write_log(path: Path, events: int) -> None:

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,11 +39,22 @@ USERS = ("ada", "bob", "cy", "dee")
 
 def synthetic_log(count: int, seed: int = 6) -> list[str]:
     """`count` NDJSON lines of valid note events: adds, edits, removals, restores."""
+    return list(mixed_lines(count, seed))
+
+
+def mixed_lines(
+    count: int,
+    seed: int,
+    words: tuple[str, ...] = ("lorem", "ipsum", "dolor", "sit"),
+    seeded_ids: bool = False,
+) -> Iterator[str]:
+    """`count` NDJSON lines, lazily: 15% adds, 70% title/text edits, 10% removals,
+    5% restores of notes.  `seeded_ids`: the events' ids come from the seed too
+    (the same log every run), else from uuid4."""
     rng = random.Random(seed)
     live = _Pool()
     versions: dict[str, int] = {}
     gone: list[str] = []
-    lines: list[str] = []
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     for seq in range(1, count + 1):
         moment += timedelta(milliseconds=rng.randrange(1, 2000))
@@ -58,8 +69,8 @@ def synthetic_log(count: int, seed: int = 6) -> list[str]:
             id = live.pick(rng)
             field = rng.choice(("title", "text"))
             kind = "noteTitleEdited" if field == "title" else "noteContentEdited"
-            words = " ".join(rng.choice(("lorem", "ipsum", "dolor", "sit")) for _ in range(12))
-            payload = {"id": id, field: words, "baseVersion": versions[id]}
+            text = " ".join(rng.choice(words) for _ in range(12))
+            payload = {"id": id, field: text, "baseVersion": versions[id]}
             versions[id] += 1
         elif roll < 0.95 or not gone:
             id = live.pick(rng)
@@ -72,16 +83,16 @@ def synthetic_log(count: int, seed: int = 6) -> list[str]:
             payload = {"id": id, "title": "Back", "text": "again", "private": False}
             live.add(id)
             versions[id] = 1
+        event_id = uuid.UUID(int=rng.getrandbits(128)) if seeded_ids else uuid.uuid4()
         event = {
             "seq": seq,
-            "id": str(uuid.uuid4()),
+            "id": str(event_id),
             "type": kind,
             "payload": payload,
             "meta": {"user": rng.choice(USERS)},
             "timestamp": format_timestamp(moment),
         }
-        lines.append(json.dumps(event))
-    return lines
+        yield json.dumps(event)
 
 
 class _Pool:
