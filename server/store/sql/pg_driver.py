@@ -76,6 +76,13 @@ ONE_STATEMENT_MAX = 16
 """As eventlog.ONE_STATEMENT_MAX: larger groups append through Core."""
 _LEARNED_MAX = 256
 _COMMIT = "COMMIT"
+_SPLIT_CACHED = 4096
+"""psycopg caches how it splits a query's text at its placeholders for texts up
+to this long (psycopg._queries.MAX_CACHED_STATEMENT_LENGTH).  A longer round
+trip (a group's: its text varies too) was split again on every call, a tenth
+of a 20-event dispatch's CPU; its statements are bound one by one instead
+(`cursor.mogrify`, each split cached), which costs more than one cached split
+for the short round trips of a single dispatch."""
 _TUPLES_OK = psycopg.pq.ExecStatus.TUPLES_OK
 SIMPLE = True
 
@@ -242,11 +249,11 @@ class PgWrites(DriverWrites):
         cursor = self._client
         if cursor is None:
             cursor = self._client = psycopg.AsyncClientCursor(self._pg)
-        # Each statement bound apart: psycopg caches how it splits a statement's
-        # text at its placeholders (the parts repeat), not a whole round trip's
-        # text (it varies, and is often past psycopg's 4 KB cache limit): split
-        # again on every call, that was a tenth of a 20-event dispatch's CPU.
-        await cursor.execute(";".join(cursor.mogrify(sql, values) for sql, values in items))
+        text = ";".join(sql for sql, _ in items)
+        if len(text) <= _SPLIT_CACHED:  # a single dispatch's round trips repeat
+            await cursor.execute(text, [value for _, values in items for value in values])
+        else:  # a group's: each statement bound apart, its split cached
+            await cursor.execute(";".join(cursor.mogrify(sql, values) for sql, values in items))
         results = []
         while True:
             result = cursor.pgresult  # (not .description: it builds its columns each time)
