@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         print("PostgreSQL is unreachable: running the SQLite figures only.", file=sys.stderr)
         backends.remove("postgresql")
     names = [*(args.only or []), *args.scenarios] or SCENARIOS
+    plots = args.plots or (None if args.quick else DOCS / "bench")
     results = []
     with tempfile.TemporaryDirectory(prefix="flux-bench-") as tmp:
         for name in names:
@@ -112,11 +113,12 @@ def run(args: argparse.Namespace) -> int:
             print(table(result), flush=True)
             print(flush=True)
             results.append(result)
-    if args.json:
-        write_json(results, args.json)
-    if args.markdown:
-        args.markdown.write_text(markdown(results))
-    plots = args.plots or (None if args.quick else DOCS / "bench")
-    if plots is not None:
-        write_plots(results, plots)
+            # Written after every scenario: a full run takes an hour and a half,
+            # and one stopped late keeps what it measured.
+            if args.json:
+                write_json(results, args.json)
+            if args.markdown:
+                args.markdown.write_text(markdown(results))
+            if plots is not None:
+                write_plots([result], plots)
     return 0
