@@ -1,5 +1,5 @@
 """`flux bench` writes its JSON and markdown after every scenario: a full run
-takes an hour and a half, and one stopped late keeps what it measured."""
+takes about an hour, and one stopped late keeps what it measured."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             print(table(result), flush=True)
             print(flush=True)
             results.append(result)
-            # Written after every scenario: a full run takes an hour and a half,
+            # Written after every scenario: a full run takes about an hour,
             # and one stopped late keeps what it measured.
             if args.json:
                 write_json(results, args.json)
