@@ -70,10 +70,13 @@ def measured(
     argv: list[str], stdin: Path | None = None, stdout: Path | None = None
 ) -> tuple[float, float, str]:
     """Run a child; (wall seconds, its peak RSS in MB, its stdout when not redirected)."""
-    peak = tempfile.NamedTemporaryFile(prefix="peak-", delete=False)
-    peak.close()
-    env = {**os.environ, "PYTHONPATH": str(CHECKOUT), PEAK_FILE: peak.name}
-    with tempfile.TemporaryFile("w+") as captured, tempfile.TemporaryFile("w+") as errors:
+    with (
+        tempfile.TemporaryDirectory(prefix="peak-") as scratch,
+        tempfile.TemporaryFile("w+") as captured,
+        tempfile.TemporaryFile("w+") as errors,
+    ):
+        peak = str(Path(scratch) / "peak")
+        env = {**os.environ, "PYTHONPATH": str(CHECKOUT), PEAK_FILE: peak}
         src = open(stdin) if stdin else subprocess.DEVNULL
         dst = open(stdout, "w") if stdout else captured
         try:
@@ -91,9 +94,7 @@ def measured(
         errors.seek(0)
         if child.returncode != 0:
             raise RuntimeError(f"{' '.join(argv[3:])} exited {child.returncode}: {errors.read()}")
-        rss = read_reported(peak.name, usage.ru_maxrss / 1024)
-        os.unlink(peak.name)
-        return wall, rss, captured.read()
+        return wall, read_reported(peak, usage.ru_maxrss / 1024), captured.read()
 
 
 def flux(*args: str) -> list[str]:
